@@ -1,0 +1,148 @@
+"""HTTP client for the CostGuard backend API (``/api/v1``), used by agents, UI and CLI.
+
+Every call raises :class:`BackendError` on a non-2xx answer, carrying the status code and the
+backend's ``detail`` (e.g. a 409 carries ``{"error": "invalid_transition", "current_status": …}``).
+Pass ``transport=`` (an ``httpx.BaseTransport``, e.g. ``httpx.MockTransport``) in tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import httpx
+
+from costguard_core.models import (
+    ActionCreate,
+    ActionPublic,
+    AnomalyCreate,
+    AnomalyPublic,
+    AuditEventPublic,
+    CostRow,
+    ExecutionReport,
+    IngestResult,
+)
+from costguard_core.signing import signed_headers
+
+
+class BackendError(Exception):
+    """The backend answered with a non-2xx status."""
+
+    def __init__(self, status_code: int, detail: Any, method: str = "", url: str = "") -> None:
+        super().__init__(f"{method} {url} -> {status_code}: {detail}")
+        self.status_code = status_code
+        self.detail = detail
+
+
+class BackendClient:
+    """Thin typed wrapper over the REST API; one instance per caller identity (API key)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> BackendClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kw: Any) -> Any:
+        resp = self._http.request(method, path, **kw)
+        if resp.status_code >= 400:
+            try:
+                detail = resp.json().get("detail", resp.text)
+            except ValueError:
+                detail = resp.text
+            raise BackendError(resp.status_code, detail, method, str(resp.request.url))
+        return resp.json() if resp.content else None
+
+    # -- health ---------------------------------------------------------------------------
+    def healthz(self) -> dict[str, Any]:
+        return self._request("GET", "/healthz")
+
+    # -- costs ----------------------------------------------------------------------------
+    def ingest_costs(self, source: str, rows: Iterable[CostRow]) -> IngestResult:
+        payload = {"source": source, "rows": [r.model_dump(mode="json") for r in rows]}
+        return IngestResult.model_validate(self._request("POST", "/api/v1/costs/ingest", json=payload))
+
+    def list_costs(
+        self, *, start: date | None = None, end: date | None = None, limit: int = 50_000, offset: int = 0
+    ) -> tuple[list[CostRow], int]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if start:
+            params["start"] = start.isoformat()
+        if end:
+            params["end"] = end.isoformat()
+        page = self._request("GET", "/api/v1/costs", params=params)
+        return [CostRow.model_validate(r) for r in page["data"]], page["count"]
+
+    def all_costs(self, *, start: date | None = None, end: date | None = None) -> list[CostRow]:
+        """Every stored daily row in ``[start, end]``, following pages."""
+        out: list[CostRow] = []
+        while True:
+            rows, count = self.list_costs(start=start, end=end, offset=len(out))
+            out.extend(rows)
+            if not rows or len(out) >= count:
+                return out
+
+    # -- anomalies ------------------------------------------------------------------------
+    def create_anomaly(self, anomaly: AnomalyCreate) -> AnomalyPublic:
+        body = anomaly.model_dump(mode="json")
+        return AnomalyPublic.model_validate(self._request("POST", "/api/v1/anomalies", json=body))
+
+    def list_anomalies(self, **filters: Any) -> tuple[list[AnomalyPublic], int]:
+        page = self._request("GET", "/api/v1/anomalies", params=_clean(filters))
+        return [AnomalyPublic.model_validate(a) for a in page["data"]], page["count"]
+
+    def get_anomaly(self, anomaly_id: str) -> AnomalyPublic:
+        return AnomalyPublic.model_validate(self._request("GET", f"/api/v1/anomalies/{anomaly_id}"))
+
+    # -- actions --------------------------------------------------------------------------
+    def create_action(self, action: ActionCreate) -> ActionPublic:
+        body = action.model_dump(mode="json")
+        return ActionPublic.model_validate(self._request("POST", "/api/v1/actions", json=body))
+
+    def list_actions(self, **filters: Any) -> tuple[list[ActionPublic], int]:
+        page = self._request("GET", "/api/v1/actions", params=_clean(filters))
+        return [ActionPublic.model_validate(a) for a in page["data"]], page["count"]
+
+    def get_action(self, action_id: int) -> ActionPublic:
+        return ActionPublic.model_validate(self._request("GET", f"/api/v1/actions/{action_id}"))
+
+    def approve(self, action_id: int, comment: str | None = None) -> ActionPublic:
+        data = self._request("POST", f"/api/v1/actions/{action_id}/approve", json={"comment": comment})
+        return ActionPublic.model_validate(data)
+
+    def reject(self, action_id: int, reason: str) -> ActionPublic:
+        data = self._request("POST", f"/api/v1/actions/{action_id}/reject", json={"reason": reason})
+        return ActionPublic.model_validate(data)
+
+    # -- audit ----------------------------------------------------------------------------
+    def audit_events(self, **filters: Any) -> tuple[list[AuditEventPublic], int]:
+        page = self._request("GET", "/api/v1/audit-events", params=_clean(filters))
+        return [AuditEventPublic.model_validate(e) for e in page["data"]], page["count"]
+
+    # -- inbound webhook (what an executor or Archestra sends) ----------------------------
+    def report_execution(self, report: ExecutionReport, *, secret: str) -> dict[str, Any]:
+        body = json.dumps(report.model_dump(mode="json"), separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
+        return self._request("POST", "/api/v1/archestra/webhook", content=body, headers=headers)
+
+
+def _clean(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if v is not None}

@@ -1,0 +1,18 @@
+"""Seed cost-anomaly detector: seasonal robust baselines over FOCUS daily spend.
+
+``detect(frame)`` returns one ``AnomalyCreate`` per incident; ``DetectorConfig`` holds its
+thresholds; ``series_count(frame)`` says how many monitored series a frame yields.
+"""
+
+from costguard_core.detection.config import LEAF_COLUMNS, MONITOR_COLUMNS, DetectorConfig
+from costguard_core.detection.detector import confidence, detect, fingerprint, series_count
+
+__all__ = [
+    "LEAF_COLUMNS",
+    "MONITOR_COLUMNS",
+    "DetectorConfig",
+    "confidence",
+    "detect",
+    "fingerprint",
+    "series_count",
+]

@@ -1,0 +1,89 @@
+"""Which leaves caused an anomaly: each leaf's excess over its own baseline.
+
+A leaf's expected spend uses the same kernel as the monitors (``baseline.expected``); a leaf that
+did not exist before is expected to cost nothing, so a new resource's whole spend is excess.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from costguard_core.detection.baseline import expected
+from costguard_core.detection.config import LEAF_COLUMNS, DetectorConfig
+from costguard_core.detection.series import Monitor, Prepared
+from costguard_core.models import RootCause
+
+
+def leaf_excess(
+    prep: Prepared, monitor: Monitor, start: int, end: int, config: DetectorConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leaf ids in the monitor with spend on days ``start..end`` and their daily excess there.
+
+    Returns ``(ids, excess)`` with ``excess`` shaped ``(len(ids), end - start + 1)`` in USD. Only
+    days up to ``end`` are read.
+    """
+    lookback = 7 * config.season_weeks + 7
+    d0 = max(monitor.first_day, start - lookback)
+    ids = prep.leaves_in(monitor)
+    block = prep.leaf_block(ids, d0, end)
+    active = block[:, start - d0 :].sum(axis=1) > 0
+    ids, block = ids[active], block[active]
+    # Leaves with under a week of history have no baseline yet: they are new spend.
+    base = np.nan_to_num(expected(block, config), nan=0.0)
+    return ids, (block - base)[:, start - d0 :]
+
+
+def _order(ids: np.ndarray, impact: np.ndarray) -> np.ndarray:
+    """Positions sorted by impact (largest first); leaf ids follow the sorted leaf keys, so ties
+    fall in key order whatever other leaves the data holds."""
+    return np.lexsort((ids, -impact))
+
+
+def drivers(prep: Prepared, monitor: Monitor, day: int, config: DetectorConfig) -> frozenset[int]:
+    """Leaves that make up ``driver_share`` of the monitor's positive leaf excess on ``day``.
+
+    Two anomalies whose drivers intersect are treated as one incident. When no leaf rose (the
+    monitor's median baseline is not the sum of its leaves' medians), the leaf that rose most.
+    """
+    ids, excess = leaf_excess(prep, monitor, day, day, config)
+    if not len(ids):
+        return frozenset()
+    rise = excess[:, 0]
+    order = _order(ids, rise)
+    total = rise[rise > 0].sum()
+    chosen: list[int] = []
+    covered = 0.0
+    for k in order:
+        if rise[k] <= 0 and chosen:
+            break
+        chosen.append(int(ids[k]))
+        covered += max(rise[k], 0.0)
+        if total <= 0 or covered >= config.driver_share * total:
+            break
+    return frozenset(chosen)
+
+
+def root_causes(
+    prep: Prepared, monitor: Monitor, start: int, end: int, config: DetectorConfig
+) -> list[RootCause]:
+    """Top leaves by excess summed over ``start..end`` (USD), most responsible first.
+
+    ``share`` is a leaf's fraction of the summed positive excess of all leaves in the scope.
+    Leaves whose summed excess is not positive are not causes.
+    """
+    ids, excess = leaf_excess(prep, monitor, start, end, config)
+    impact = excess.sum(axis=1)
+    positive = impact > 0
+    ids, impact = ids[positive], impact[positive]
+    total = float(impact.sum())
+    causes = []
+    for k in _order(ids, impact)[: config.max_root_causes]:
+        leaf = prep.leaves.loc[ids[k]]
+        causes.append(
+            RootCause(
+                **{col: leaf[col] for col in LEAF_COLUMNS},
+                impact_usd=float(impact[k]),
+                share=float(impact[k] / total),
+            )
+        )
+    return causes

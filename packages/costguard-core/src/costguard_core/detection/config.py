@@ -1,0 +1,142 @@
+"""Tuning knobs of the seed detector, with the defaults it ships with.
+
+Money thresholds are in the data's billing currency, which ``costguard scan`` requires to be one
+currency per run (the contract calls them USD because that is what the bundled data uses).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from costguard_core.models import Severity
+
+#: Monitor dimensions besides total spend, most specific first (the order breaks ties when two
+#: monitors explain an incident equally well).
+MONITOR_COLUMNS: tuple[str, ...] = ("ServiceName", "SubAccountId", "ProviderName")
+
+#: Columns that name one root-cause leaf.
+LEAF_COLUMNS: tuple[str, ...] = (
+    "ProviderName",
+    "BillingAccountId",
+    "SubAccountId",
+    "ServiceName",
+    "RegionId",
+    "ResourceId",
+)
+
+
+def _default_tiers() -> dict[Severity, float]:
+    return {"medium": 100.0, "high": 1_000.0, "critical": 10_000.0}
+
+
+class DetectorConfig(BaseModel):
+    """Thresholds and windows of the seasonal robust baseline (see ``detect``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_impact_usd: float = Field(
+        default=10.0,
+        ge=0,
+        title="Minimum daily excess (USD)",
+        description="A day is anomalous only if actual − expected is at least this many USD.",
+    )
+    min_impact_pct: float = Field(
+        default=0.25,
+        ge=0,
+        title="Minimum daily excess (fraction of expected)",
+        description="… and at least this fraction of the expected spend (0.25 = 25 %).",
+    )
+    combine: Literal["and", "or"] = Field(
+        default="and",
+        title="How the USD and percent thresholds combine",
+        description="'and': both must hold (fewer, larger alerts); 'or': either is enough.",
+    )
+    z_threshold: float = Field(
+        default=4.0,
+        gt=0,
+        title="Robust z bound",
+        description="The excess must also exceed this many robust standard deviations (1.4826 × "
+        "MAD of the monitor's residuals over the scale window).",
+    )
+    season_weeks: int = Field(
+        default=4,
+        ge=2,
+        le=12,
+        title="Weekday history (weeks)",
+        description="The weekday model's expected spend is the median of the same weekday over "
+        "this many past weeks; per day the detector uses it or the trailing-7-day median, "
+        "whichever fitted the recent past better (see baseline.baseline).",
+    )
+    min_history_days: int = Field(
+        default=21,
+        ge=7,
+        title="Days of history before judging",
+        description="A monitor's days are judged only once it has this many earlier days. The "
+        "weekday model needs two weeks before its first residual; 21 gives it a week of "
+        "residuals to be compared with the trailing model on, so weekly cycles are not flagged.",
+    )
+    scale_window_days: int = Field(
+        default=28,
+        ge=7,
+        title="Residual window (days)",
+        description="Trailing days whose residuals (actual − expected) give the robust scale.",
+    )
+    min_scale_points: int = Field(
+        default=5,
+        ge=3,
+        title="Residuals needed for a scale",
+        description="Days are not judged until the scale window holds this many residuals.",
+    )
+    rel_scale_floor: float = Field(
+        default=0.05,
+        ge=0,
+        title="Scale floor (fraction of expected)",
+        description="The scale is at least this fraction of expected spend, so perfectly regular "
+        "(synthetic) series do not turn every cent into an infinite z.",
+    )
+    abs_scale_floor_usd: float = Field(
+        default=0.01,
+        gt=0,
+        title="Scale floor (USD)",
+        description="Absolute lower bound of the scale.",
+    )
+    explain_fraction: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        title="Share a specific monitor must explain",
+        description="When monitors flag the same incident, the most specific one whose start-day "
+        "excess is at least this share of the broadest one's is kept.",
+    )
+    driver_share: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        title="Driver coverage",
+        description="An anomaly's driver leaves are its top leaves covering this share of the "
+        "start-day positive excess; anomalies whose drivers intersect are one incident.",
+    )
+    severity_tiers_usd: dict[Severity, float] = Field(
+        default_factory=_default_tiers,
+        title="Severity tiers (USD impact)",
+        description="Lower bound of summed impact for each severity above 'low'.",
+    )
+    max_root_causes: int = Field(default=10, ge=1, le=10, title="Root causes reported per anomaly")
+
+    @model_validator(mode="after")
+    def _tiers_ascend(self) -> DetectorConfig:
+        tiers = self.severity_tiers_usd
+        if set(tiers) != {"medium", "high", "critical"}:
+            raise ValueError("severity_tiers_usd needs exactly medium, high and critical")
+        if not tiers["medium"] <= tiers["high"] <= tiers["critical"]:
+            raise ValueError("severity_tiers_usd must ascend: medium <= high <= critical")
+        return self
+
+    def severity(self, impact_usd: float) -> Severity:
+        """Severity of a summed impact: the highest tier whose lower bound it reaches."""
+        for name in ("critical", "high", "medium"):
+            if impact_usd >= self.severity_tiers_usd[name]:
+                return name  # type: ignore[return-value]
+        return "low"

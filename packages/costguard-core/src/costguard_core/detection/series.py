@@ -1,0 +1,180 @@
+"""From a FOCUS daily frame to leaves and monitor series (float day matrices).
+
+A *leaf* is one combination of ``LEAF_COLUMNS``; a *monitor* is total spend or one value of a
+``MONITOR_COLUMNS`` column, and its series is the sum of its leaves per UTC day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from costguard_core.detection.config import LEAF_COLUMNS, MONITOR_COLUMNS
+from costguard_core.errors import InputError
+
+#: Specificity rank per monitor column (lower = more specific); total spend is the broadest.
+RANK: dict[str | None, int] = {col: i for i, col in enumerate(MONITOR_COLUMNS)} | {
+    None: len(MONITOR_COLUMNS)
+}
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """One monitored series: ``scope`` is ``{}`` (total) or ``{column: value}``."""
+
+    column: str | None
+    value: str | None
+    first_day: int  # index of its first day with a row; it is NaN (not yet existing) before that
+
+    @property
+    def scope(self) -> dict[str, str]:
+        return {} if self.column is None else {self.column: str(self.value)}
+
+    @property
+    def rank(self) -> int:
+        return RANK[self.column]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Days ``days[0] .. days[-1]`` (every UTC day), leaf table and long leaf costs, monitors."""
+
+    days: np.ndarray  # datetime64[D], consecutive
+    leaves: pd.DataFrame  # LEAF_COLUMNS, index = leaf id; missing values are None
+    leaf_row: np.ndarray  # long table: leaf id of each (leaf, day) entry
+    day_row: np.ndarray  # ... its day index
+    cost_row: np.ndarray  # ... its cost (float, credits excluded)
+    monitors: list[Monitor]
+    matrix: np.ndarray  # (n_monitors, n_days) monitor spend, NaN before first_day
+
+    def leaves_in(self, monitor: Monitor) -> np.ndarray:
+        """Leaf ids inside a monitor's scope."""
+        if monitor.column is None:
+            return self.leaves.index.to_numpy()
+        return self.leaves.index[self.leaves[monitor.column] == monitor.value].to_numpy()
+
+    def leaf_block(self, leaf_ids: np.ndarray, d0: int, d1: int) -> np.ndarray:
+        """Dense ``(len(leaf_ids), d1 - d0 + 1)`` spend of those leaves, zero where no row."""
+        pos = np.full(len(self.leaves), -1)
+        pos[leaf_ids] = np.arange(len(leaf_ids))
+        sel = (pos[self.leaf_row] >= 0) & (self.day_row >= d0) & (self.day_row <= d1)
+        block = np.zeros((len(leaf_ids), d1 - d0 + 1))
+        np.add.at(block, (pos[self.leaf_row[sel]], self.day_row[sel] - d0), self.cost_row[sel])
+        return block
+
+
+def _require(frame: pd.DataFrame, cost_column: str) -> None:
+    needed = ("ChargePeriodStart", cost_column, *LEAF_COLUMNS)
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise InputError(f"daily frame lacks column(s) {', '.join(missing)}")
+    currencies = (
+        sorted(frame["BillingCurrency"].dropna().unique()) if "BillingCurrency" in frame else []
+    )
+    if len(currencies) > 1:
+        raise InputError(
+            f"the frame mixes {', '.join(map(str, currencies))}; detect one currency at a time",
+            field="BillingCurrency",
+        )
+
+
+def _utc_days(column: pd.Series) -> np.ndarray:
+    stamps = pd.to_datetime(column, utc=True)
+    return stamps.dt.tz_localize(None).dt.floor("D").to_numpy().astype("datetime64[D]")
+
+
+def _to_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _floats(column: pd.Series, name: str) -> np.ndarray:
+    values = np.array([_to_float(v) for v in column], dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise InputError(
+            f"frame position {int(bad[0])}: not a number: {column.iloc[bad[0]]!r}", field=name
+        )
+    return values
+
+
+def _clean(value: Any) -> str | None:
+    return None if pd.isna(value) else str(value)
+
+
+def prepare(frame: pd.DataFrame, cost_column: str) -> Prepared:
+    """Leaves, long leaf costs and monitor matrix of a frame.
+
+    Rows with a negative cost (credits, refunds, negative adjustments) are left out of every
+    sum: only increases are alerted on, and a credit's dip or its expiry is a billing event, not a
+    usage anomaly. Raises ``InputError`` on a missing column, a non-numeric cost or mixed
+    currencies.
+    """
+    _require(frame, cost_column)
+    if frame.empty:
+        raise InputError("daily frame has no rows")
+    day = _utc_days(frame["ChargePeriodStart"])
+    cost = np.clip(_floats(frame[cost_column], cost_column), 0.0, None)
+    keys = frame[list(LEAF_COLUMNS)].astype(object).map(_clean)
+    grouped = keys.groupby(list(LEAF_COLUMNS), dropna=False, sort=True)
+    leaf_of_row = grouped.ngroup().to_numpy()
+    leaves = keys.drop_duplicates().assign(_id=leaf_of_row[~keys.duplicated().to_numpy()])
+    leaves = leaves.set_index("_id").sort_index().astype(object)
+    leaves = leaves.where(leaves.notna(), None)
+    first = day.min()
+    n_days = int((day.max() - first).astype(int)) + 1
+    day_idx = (day - first).astype(int)
+    long = (
+        pd.DataFrame({"leaf": leaf_of_row, "day": day_idx, "cost": cost})
+        .groupby(["leaf", "day"], sort=True)["cost"]
+        .sum()
+        .reset_index()
+    )
+    monitors, matrix = _monitors(leaves, long, n_days)
+    return Prepared(
+        days=first + np.arange(n_days),
+        leaves=leaves,
+        leaf_row=long["leaf"].to_numpy(),
+        day_row=long["day"].to_numpy(),
+        cost_row=long["cost"].to_numpy(),
+        monitors=monitors,
+        matrix=matrix,
+    )
+
+
+def _monitors(
+    leaves: pd.DataFrame, long: pd.DataFrame, n_days: int
+) -> tuple[list[Monitor], np.ndarray]:
+    leaf = long["leaf"].to_numpy()
+    day = long["day"].to_numpy()
+    cost = long["cost"].to_numpy()
+    monitors = [Monitor(None, None, 0)]
+    rows = [np.bincount(day, weights=cost, minlength=n_days)]
+    for col in MONITOR_COLUMNS:
+        values = leaves[col]
+        names = sorted(v for v in values.unique() if v is not None)
+        code = values.map({v: i for i, v in enumerate(names)}).fillna(-1).astype(int).to_numpy()
+        mon = code[leaf]
+        keep = mon >= 0
+        block = np.zeros((len(names), n_days))
+        np.add.at(block, (mon[keep], day[keep]), cost[keep])
+        seen = np.zeros((len(names), n_days), dtype=bool)
+        seen[mon[keep], day[keep]] = True
+        starts = seen.argmax(axis=1)
+        for i, name in enumerate(names):
+            block[i, : starts[i]] = np.nan
+            monitors.append(Monitor(col, name, int(starts[i])))
+        rows.extend(block)
+    return monitors, np.vstack(rows)
+
+
+def monitor_count(frame: pd.DataFrame) -> int:
+    """Series a frame yields: 1 (total) + distinct non-null values of each monitor column."""
+    if frame.empty:
+        return 0
+    return 1 + sum(int(frame[col].dropna().nunique()) for col in MONITOR_COLUMNS)

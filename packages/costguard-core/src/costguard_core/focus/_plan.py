@@ -1,0 +1,178 @@
+"""The SQL shape every format maps into, and the row checks that go with it.
+
+A :class:`Plan` says, for one file, how to compute each FOCUS column from the file's columns
+(which DuckDB sees under positional names ``c0, c1, ...`` so that odd or case-clashing header
+names never matter), which text values hold money, and which conditions make a row bad.
+:func:`staged_sql` turns it into one ``WITH`` query whose last stage ``v`` has the FOCUS columns,
+one boolean per check and ``ok``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from costguard_core.errors import InputError
+
+#: Money is summed as DECIMAL(38, 24): 24 decimal places hold every cost seen in real exports
+#: (koku's CUR has 21-22 places from float reprs), and 14 integer digits hold any daily sum.
+MONEY_SCALE = 24
+MONEY_TYPE = f"DECIMAL(38, {MONEY_SCALE})"
+
+TEXT_COLUMNS = (
+    "ProviderName",
+    "BillingAccountId",
+    "SubAccountId",
+    "ServiceName",
+    "ServiceCategory",
+    "RegionId",
+    "ResourceId",
+    "ChargeCategory",
+    "BillingCurrency",
+)
+
+# Macros the staged SQL uses; created once per DuckDB connection.
+MACROS = (
+    f"CREATE OR REPLACE TEMP MACRO cg_num(v) AS TRY_CAST(trim(v) AS {MONEY_TYPE})",
+    "CREATE OR REPLACE TEMP MACRO cg_bad_number(v) AS v IS NOT NULL AND cg_num(v) IS NULL",
+    # Fractional digits a value really needs (trailing zeros and exponent taken into account);
+    # only worked out for long or exponent-form strings, where rounding could happen.
+    "CREATE OR REPLACE TEMP MACRO cg_too_precise(v) AS v IS NOT NULL AND "
+    f"(length(trim(v)) > {MONEY_SCALE + 1} OR contains(lower(v), 'e')) AND "
+    "(length(rtrim(regexp_extract(trim(v), '\\.([0-9]*)', 1), '0')) - "
+    "coalesce(TRY_CAST(regexp_extract(trim(v), '[eE]([+-]?[0-9]+)$', 1) AS INTEGER), 0)) "
+    f"> {MONEY_SCALE}",
+)
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Columns:
+    """A file's header: source column name -> positional DuckDB name (``c0``...)."""
+
+    def __init__(self, names: tuple[str, ...], path: str) -> None:
+        self.names = names
+        self.path = path
+        self._pos: dict[str, str] = {}
+        for i, name in enumerate(names):
+            self._pos.setdefault(name, f"c{i}")
+
+    def has(self, name: str) -> bool:
+        return name in self._pos
+
+    def ref(self, name: str) -> str:
+        """SQL for the column, or a typed NULL when the file has no such column."""
+        return self._pos.get(name, "CAST(NULL AS VARCHAR)")
+
+    def require(self, *alternatives: str, focus_field: str | None = None) -> str:
+        """SQL for the first present alternative; InputError naming the field when none is."""
+        present = [self._pos[a] for a in alternatives if a in self._pos]
+        if not present:
+            want = " or ".join(alternatives)
+            raise InputError(
+                f"missing required column {want}", path=self.path, field=focus_field or want
+            )
+        return present[0] if len(present) == 1 else f"coalesce({', '.join(present)})"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A row is bad when ``condition`` holds; the error names ``field`` and shows ``value``."""
+
+    field: str
+    condition: str
+    message: str
+    value: str | None = None
+
+
+@dataclass
+class Plan:
+    """How one file's columns become the FOCUS daily columns (all SQL over positional names).
+
+    ``text`` maps each of TEXT_COLUMNS plus ``charge_start`` and ``tags_raw`` to a VARCHAR
+    expression. ``money`` maps an alias to ``(source column name, SQL)``; stage ``t`` adds
+    ``<alias>_d``, the exact decimal. ``billed``/``effective``/``listed`` are expressions over
+    those decimals (and the text aliases).
+    """
+
+    text: dict[str, str]
+    money: dict[str, tuple[str, str]]
+    billed: str
+    effective: str
+    listed: str
+    checks: list[Check] = field(default_factory=list)
+    currency_field: str = "BillingCurrency"
+
+    def all_checks(self) -> list[Check]:
+        """Plan checks plus the generic number checks on every money input."""
+        generic: list[Check] = []
+        for alias, (source, _) in self.money.items():
+            generic.append(Check(source, f"cg_bad_number({alias})", "not a number", alias))
+        for alias, (source, _) in self.money.items():
+            generic.append(
+                Check(
+                    source,
+                    f"cg_too_precise({alias})",
+                    f"more than {MONEY_SCALE} decimal places (refusing to round)",
+                    alias,
+                )
+            )
+        return generic + self.checks
+
+
+def staged_sql(plan: Plan, source: str, extra: tuple[str, ...] = ()) -> str:
+    """``WITH m, t, v`` stages over ``source`` (a FROM item); returns the CTE text only.
+
+    ``extra`` names source columns passed through unchanged (the Parquet row number).
+    """
+    m_cols = [f"{expr} AS {alias}" for alias, expr in plan.text.items()]
+    m_cols += [f"{expr} AS {alias}" for alias, (_, expr) in plan.money.items()]
+    m_cols += list(extra)
+    # Only ISO 8601 dates count: DuckDB would also read e.g. "01-04-25" as year 1.
+    t_cols = [
+        "CASE WHEN regexp_matches(trim(charge_start), '^[0-9]{4}-[0-9]{2}-[0-9]{2}') "
+        "THEN CAST(TRY_CAST(trim(charge_start) AS TIMESTAMPTZ) AS DATE) END AS day"
+    ]
+    t_cols += [f"cg_num({alias}) AS {alias}_d" for alias in plan.money]
+    checks = plan.all_checks()
+    v_cols = [
+        f"{plan.billed} AS BilledCost",
+        f"{plan.effective} AS EffectiveCost",
+        f"{plan.listed} AS ListCost",
+    ]
+    # A NULL condition (e.g. comparing with a missing value) counts as "not bad".
+    v_cols += [f"coalesce({c.condition}, false) AS chk_{i}" for i, c in enumerate(checks)]
+    ok = " OR ".join(f"chk_{i}" for i in range(len(checks))) or "false"
+    return (
+        f"WITH m AS (SELECT {', '.join(m_cols)} FROM {source}),\n"
+        f"t AS (SELECT *, {', '.join(t_cols)} FROM m),\n"
+        f"v0 AS (SELECT *, {', '.join(v_cols)} FROM t),\n"
+        f"v AS (SELECT *, NOT ({ok}) AS ok FROM v0)\n"
+    )
+
+
+def common_checks(
+    *, day_field: str, currency_field: str, provider_field: str, service_field: str
+) -> list[Check]:
+    """Checks every format needs: a UTC day, one 3-letter currency, a provider and a service."""
+    return [
+        Check(day_field, "charge_start IS NULL", "empty timestamp"),
+        Check(day_field, "day IS NULL", "not an ISO 8601 timestamp", "charge_start"),
+        # pandas' datetime64[ns] ends in 2262; real billing data is never near either bound.
+        Check(
+            day_field,
+            "day < DATE '1900-01-01' OR day > DATE '2200-12-31'",
+            "timestamp out of range (1900-2200)",
+            "charge_start",
+        ),
+        Check(currency_field, "BillingCurrency IS NULL", "empty currency"),
+        Check(
+            currency_field,
+            "length(BillingCurrency) <> 3",
+            "not a 3-letter currency code",
+            "BillingCurrency",
+        ),
+        Check(provider_field, "ProviderName IS NULL", "empty provider name"),
+        Check(service_field, "ServiceName IS NULL", "empty service name"),
+    ]

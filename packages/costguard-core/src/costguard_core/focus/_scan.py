@@ -1,0 +1,159 @@
+"""One file through DuckDB: aggregate it to daily groups, and point at the first bad row.
+
+The main path is a single vectorized scan per file (``CREATE TEMP TABLE ... GROUP BY``) that
+also counts bad rows. Only when that count is not zero does a second, single-threaded scan
+number the rows to name the first bad one, so correct files pay nothing for error reporting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from costguard_core.errors import InputError
+from costguard_core.focus._cur_map import cur_plan
+from costguard_core.focus._detect import Header
+from costguard_core.focus._focus_map import focus_plan
+from costguard_core.focus._plan import TEXT_COLUMNS, Columns, Plan, quote_literal, staged_sql
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CSV_REASONS = (
+    (re.compile(r"Value with unterminated quote found"), "unterminated quoted field"),
+    (
+        re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)"),
+        "expected {0} fields, found {1} (truncated or malformed row)",
+    ),
+    (re.compile(r"[Ii]nvalid unicode"), "not valid UTF-8 text"),
+    (re.compile(r"[Mm]aximum line size"), "line longer than the CSV reader's limit"),
+)
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """A scanned file: its temp table of daily groups, line items read and currencies."""
+
+    table: str
+    rows: int
+    currencies: tuple[str, ...]
+    source: str
+    plan: Plan
+    rn: str
+
+
+def _source(header: Header, path: str) -> tuple[str, tuple[str, ...], str]:
+    """FROM item exposing the columns as VARCHAR ``c0..cN``, pass-through columns, row expr."""
+    lit = quote_literal(path)
+    if header.container == "parquet":
+        casts = ", ".join(
+            f'CAST("{name.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}'
+            for i, name in enumerate(header.columns)
+        )
+        src = (
+            f"(SELECT {casts}, file_row_number + 1 AS _rn "
+            f"FROM read_parquet({lit}, file_row_number=true))"
+        )
+        return src, ("_rn",), "_rn"
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header.columns)))
+    src = (
+        f"read_csv({lit}, columns={{{columns}}}, header=true, auto_detect=false, delim=',', "
+        "quote='\"', escape='\"', strict_mode=true, null_padding=false, "
+        f"nullstr=['NULL', ''], compression='{'gzip' if header.compressed else 'none'}')"
+    )
+    # Header is row 1, so the first data row is 2 (see InputError).
+    return src, (), "row_number() OVER () + 1"
+
+
+def _translate(exc: duckdb.Error, path: str) -> InputError:
+    text = str(exc)
+    line = _CSV_LINE.search(text)
+    if line:
+        for pattern, message in _CSV_REASONS:
+            found = pattern.search(text)
+            if found:
+                return InputError(message.format(*found.groups()), path=path, row=int(line[1]))
+        return InputError("malformed CSV row", path=path, row=int(line[1]))
+    if "overflow" in text.lower():
+        return InputError("a cost sum is too large for DECIMAL(38, 24)", path=path)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return InputError(f"cannot read file: {first}", path=path)
+
+
+def _locate(con: duckdb.DuckDBPyConnection, scan: FileScan, predicate: str, cols: str) -> tuple:
+    # One thread keeps row_number() in file order; this runs only when reporting an error.
+    con.execute("SET threads = 1")
+    cte = staged_sql(scan.plan, scan.source, ("_rn",) if scan.rn == "_rn" else ())
+    sql = (
+        f"{cte} SELECT rn, {cols} FROM (SELECT {scan.rn} AS rn, * FROM v) "
+        f"WHERE {predicate} ORDER BY rn LIMIT 1"
+    )
+    row = con.execute(sql).fetchone()
+    if row is None:  # pragma: no cover - the caller only asks after counting a match
+        raise AssertionError("bad row counted but not found")
+    return row
+
+
+def _first_bad_row(con: duckdb.DuckDBPyConnection, scan: FileScan, path: str) -> InputError:
+    checks = scan.plan.all_checks()
+    flags = ", ".join(f"chk_{i}" for i in range(len(checks)))
+    values = ", ".join(c.value or "NULL" for c in checks)
+    row = _locate(con, scan, "NOT ok", f"{flags}, {values}")
+    rn, hits, shown = row[0], row[1 : 1 + len(checks)], row[1 + len(checks) :]
+    for check, hit, value in zip(checks, hits, shown, strict=True):
+        if hit:
+            message = check.message if check.value is None else f"{check.message}: {value!r}"
+            return InputError(message, path=path, row=rn, field=check.field)
+    raise AssertionError("bad row without a failing check")  # pragma: no cover
+
+
+def scan_file(con: duckdb.DuckDBPyConnection, header: Header, path: str, index: int) -> FileScan:
+    """Aggregate ``path`` into temp table ``cg_agg_<index>``; raise InputError on bad input."""
+    cols = Columns(header.columns, path)
+    plan = focus_plan(cols) if header.format == "focus" else cur_plan(cols)
+    source, extra, rn = _source(header, path)
+    table = f"cg_agg_{index}"
+    dims = ", ".join(TEXT_COLUMNS)
+    sql = (
+        f"CREATE TEMP TABLE {table} AS {staged_sql(plan, source, extra)}"
+        f"SELECT day, {dims}, tags_raw, sum(BilledCost) AS BilledCost, "
+        "sum(EffectiveCost) AS EffectiveCost, "
+        # A day's ListCost is only known when every line item in it has one.
+        "CASE WHEN count(ListCost) = count(*) THEN sum(ListCost) END AS ListCost, "
+        "count(*) AS n, count(*) FILTER (WHERE NOT ok) AS n_bad "
+        f"FROM v GROUP BY day, {dims}, tags_raw"
+    )
+    try:
+        con.execute(sql)
+        rows, bad = con.execute(f"SELECT sum(n), sum(n_bad) FROM {table}").fetchone()
+        scan = FileScan(table, int(rows or 0), (), source, plan, rn)
+        if not rows:
+            raise InputError("no data rows after the header", path=path)
+        if bad:
+            raise _first_bad_row(con, scan, path)
+        currencies = tuple(
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT BillingCurrency FROM {table} ORDER BY 1"
+            ).fetchall()
+        )
+        if len(currencies) > 1:
+            first = _locate(con, scan, "true", "BillingCurrency")[1]
+            other = _locate(
+                con, scan, f"BillingCurrency <> {quote_literal(first)}", "BillingCurrency"
+            )
+            raise InputError(
+                f"more than one currency in one file: {', '.join(currencies)} "
+                f"(row {other[0]} is {other[1]}, earlier rows are {first})",
+                path=path,
+                row=other[0],
+                field=plan.currency_field,
+            )
+    except duckdb.Error as exc:
+        raise _translate(exc, path) from exc
+    return FileScan(table, int(rows), currencies, source, plan, rn)
+
+
+def locate_tags(con: duckdb.DuckDBPyConnection, scan: FileScan, raw: str) -> int:
+    """Row number of the first row whose raw Tags text is ``raw`` (error path only)."""
+    return int(_locate(con, scan, f"tags_raw = {quote_literal(raw)}", "tags_raw")[0])

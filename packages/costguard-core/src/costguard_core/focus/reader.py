@@ -1,0 +1,168 @@
+"""Read billing exports (FOCUS CSV/Parquet, legacy AWS CUR CSV; plain or gzip) into daily rows.
+
+DuckDB does all the row work out of core; Python only sees the aggregated daily groups.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from costguard_core.errors import InputError
+from costguard_core.focus._detect import read_header
+from costguard_core.focus._plan import MACROS, TEXT_COLUMNS
+from costguard_core.focus._scan import FileScan, locate_tags, scan_file
+from costguard_core.focus._tags import canonical_tags
+from costguard_core.models import CostRow
+
+#: Columns of :attr:`DailyCosts.frame`, in order.
+DAILY_COLUMNS: tuple[str, ...] = (
+    "ChargePeriodStart",
+    *TEXT_COLUMNS,
+    "Tags",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+)
+_MONEY = ("BilledCost", "EffectiveCost", "ListCost")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file: detected format, gzip flag, line items read and its currency (one)."""
+
+    path: str
+    format: Literal["focus", "aws-cur"]
+    compressed: bool
+    rows: int
+    currencies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DailyCosts:
+    """Daily FOCUS rows summed from line items.
+
+    ``frame`` has DAILY_COLUMNS, one row per UTC day + dimensions + Tags, sorted by those.
+    ``ChargePeriodStart`` is ``datetime64[ns]``, naive, at midnight UTC. Text dimensions are
+    ``str`` or ``None``. ``Tags`` is canonical JSON (sorted keys, ``"{}"`` when none).
+    ``BilledCost``/``EffectiveCost``/``ListCost`` are exact ``decimal.Decimal`` (object dtype)
+    in ``BillingCurrency``; ``ListCost`` is ``None`` for a group where any line item lacked it.
+    """
+
+    frame: pd.DataFrame
+    rows_read: int
+    files: tuple[SourceFile, ...]
+
+    def to_cost_rows(self) -> list[CostRow]:
+        """The frame as :class:`CostRow` models (day as ``date``, Tags as a dict)."""
+        rows = []
+        for rec in self.frame.itertuples(index=False):
+            data = rec._asdict()
+            data["ChargePeriodStart"] = data["ChargePeriodStart"].date()
+            data["Tags"] = json.loads(data["Tags"])
+            rows.append(CostRow(**data))
+        return rows
+
+    def currencies(self) -> tuple[str, ...]:
+        """Billing currencies present, sorted (one per file; files may differ)."""
+        return tuple(sorted({c for f in self.files for c in f.currencies}))
+
+
+def _tag_map(con: duckdb.DuckDBPyConnection, scans: list[FileScan], paths: list[str]) -> None:
+    """Register ``cg_tag_map(raw, canonical)`` for every distinct raw Tags value."""
+    raws: dict[str, str] = {}
+    for scan, path in zip(scans, paths, strict=True):
+        for (raw,) in con.execute(
+            f"SELECT DISTINCT tags_raw FROM {scan.table} WHERE tags_raw IS NOT NULL"
+        ).fetchall():
+            if raw in raws:
+                continue
+            try:
+                raws[raw] = canonical_tags(raw)
+            except ValueError as exc:
+                row = locate_tags(con, scan, raw)
+                raise InputError(f"{exc}: {raw!r}", path=path, row=row, field="Tags") from exc
+    mapping = pd.DataFrame({"raw": list(raws), "canonical": list(raws.values())}, dtype="object")
+    con.register("cg_tag_map_df", mapping)
+    con.execute(
+        "CREATE TEMP TABLE cg_tag_map AS "
+        "SELECT CAST(raw AS VARCHAR) AS raw, CAST(canonical AS VARCHAR) AS canonical "
+        "FROM cg_tag_map_df"
+    )
+
+
+def _money_text(column: str) -> str:
+    # DECIMAL -> text without the scale's trailing zeros; pandas would turn DECIMAL into float.
+    text = f"CAST({column} AS VARCHAR)"
+    return f"CASE WHEN contains({text}, '.') THEN rtrim(rtrim({text}, '0'), '.') ELSE {text} END"
+
+
+def _final_frame(con: duckdb.DuckDBPyConnection, scans: list[FileScan]) -> pd.DataFrame:
+    union = " UNION ALL ".join(f"SELECT * FROM {s.table}" for s in scans)
+    dims = ", ".join(f"a.{c}" for c in TEXT_COLUMNS)
+    sql = (
+        "WITH g AS ("
+        f"SELECT a.day, {dims}, coalesce(m.canonical, '{{}}') AS Tags, "
+        "sum(a.BilledCost) AS BilledCost, sum(a.EffectiveCost) AS EffectiveCost, "
+        "CASE WHEN count(a.ListCost) = count(*) THEN sum(a.ListCost) END AS ListCost "
+        f"FROM ({union}) a LEFT JOIN cg_tag_map m ON a.tags_raw = m.raw "
+        f"GROUP BY a.day, {dims}, coalesce(m.canonical, '{{}}')) "
+        f"SELECT CAST(day AS TIMESTAMP) AS ChargePeriodStart, {', '.join(TEXT_COLUMNS)}, Tags, "
+        f"{', '.join(f'{_money_text(c)} AS {c}' for c in _MONEY)} FROM g "
+        f"ORDER BY ALL"
+    )
+    frame = con.execute(sql).fetchdf()
+    frame["ChargePeriodStart"] = frame["ChargePeriodStart"].astype("datetime64[ns]")
+    for column in (*TEXT_COLUMNS, "Tags"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    for column in _MONEY:
+        frame[column] = [None if v is None or v != v else Decimal(v) for v in frame[column]]
+        frame[column] = frame[column].astype(object)
+    return frame[list(DAILY_COLUMNS)]
+
+
+def read_daily(paths: Sequence[str | os.PathLike[str]]) -> DailyCosts:
+    """Read billing export files into daily FOCUS rows (see :class:`DailyCosts`).
+
+    Each file's format (FOCUS 1.0-1.3 or legacy AWS CUR), container (CSV or Parquet) and gzip
+    compression are detected from its bytes and header, never its name. Days are UTC. Costs are
+    summed exactly as DECIMAL(38, 24), never via float, and never across currencies (the
+    currency is a grouping column; a file must hold a single currency).
+
+    Raises InputError (naming the file, and the row and field where known) for a missing, empty,
+    truncated or malformed file, an unknown header, a missing required column, a non-numeric or
+    empty mandatory cost, an unparsable timestamp, an unknown CUR line item type, bad Tags JSON,
+    or more than one currency in a file. Raises ValueError when ``paths`` is empty.
+    """
+    names = [os.fspath(p) for p in paths]
+    if not names:
+        raise ValueError("read_daily needs at least one path")
+    headers = [read_header(p) for p in names]
+    spill = tempfile.mkdtemp(prefix="costguard-duckdb-")
+    try:
+        with duckdb.connect(config={"temp_directory": spill}) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")
+            for macro in MACROS:
+                con.execute(macro)
+            scans = [
+                scan_file(con, h, p, i) for i, (h, p) in enumerate(zip(headers, names, strict=True))
+            ]
+            _tag_map(con, scans, names)
+            frame = _final_frame(con, scans)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+    files = tuple(
+        SourceFile(p, h.format, h.compressed, s.rows, s.currencies)
+        for p, h, s in zip(names, headers, scans, strict=True)
+    )
+    return DailyCosts(frame=frame, rows_read=sum(s.rows for s in scans), files=files)

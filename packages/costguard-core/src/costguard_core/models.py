@@ -1,0 +1,197 @@
+"""Wire models shared by every CostGuard service (the JSON the backend API speaks).
+
+Money crosses the wire as decimal strings (``Decimal``) so nothing is rounded in transit; the
+anomaly figures (``expected_cost``, ``impact_usd``) are floats because they come out of numeric
+kernels and are estimates, not ledger amounts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["low", "medium", "high", "critical"]
+
+#: FOCUS columns that identify one daily cost series leaf (with ChargePeriodStart, the ingest key).
+DIMENSIONS: tuple[str, ...] = (
+    "ProviderName",
+    "BillingAccountId",
+    "SubAccountId",
+    "ServiceName",
+    "ServiceCategory",
+    "RegionId",
+    "ResourceId",
+    "ChargeCategory",
+    "BillingCurrency",
+)
+
+
+class CostRow(BaseModel):
+    """One FOCUS-named daily cost row: the sum of a source's line items for one UTC day and leaf.
+
+    Costs are in ``BillingCurrency`` (never converted). ``Tags`` is the FOCUS Tags object.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    ChargePeriodStart: date
+    ProviderName: str = Field(min_length=1)
+    BillingAccountId: str | None = None
+    SubAccountId: str | None = None
+    ServiceName: str = Field(min_length=1)
+    ServiceCategory: str | None = None
+    RegionId: str | None = None
+    ResourceId: str | None = None
+    ChargeCategory: str = "Usage"
+    BillingCurrency: str = Field(min_length=3, max_length=3)
+    Tags: dict[str, str] = Field(default_factory=dict)
+    BilledCost: Decimal
+    EffectiveCost: Decimal
+    ListCost: Decimal | None = None
+
+
+class CostIngest(BaseModel):
+    """A batch of daily rows from one source. Re-sending a row (same source, day, dimensions and
+    tags) stores it once; a changed cost for the same key is a restatement and replaces it."""
+
+    source: str = Field(min_length=1, max_length=200)
+    rows: list[CostRow] = Field(max_length=50_000)
+
+
+class IngestResult(BaseModel):
+    ingestion_id: int
+    source: str
+    received: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+class RootCause(BaseModel):
+    """A leaf responsible for part of an anomaly. ``impact_usd`` is its excess over its own
+    expected spend summed over the anomaly window; ``share`` is its fraction of the total excess."""
+
+    ProviderName: str
+    BillingAccountId: str | None = None
+    SubAccountId: str | None = None
+    ServiceName: str
+    RegionId: str | None = None
+    ResourceId: str | None = None
+    impact_usd: float
+    share: float
+
+
+class AnomalyBase(BaseModel):
+    """An anomaly as ``costguard scan --json`` prints it (days are UTC, money USD)."""
+
+    id: str
+    start: date
+    end: date
+    scope: dict[str, str] = Field(default_factory=dict)
+    expected_cost: float
+    actual_cost: float
+    impact_usd: float
+    severity: Severity
+    confidence: float = Field(ge=0, le=1)
+    root_causes: list[RootCause] = Field(default_factory=list, max_length=10)
+
+
+class AnomalyCreate(AnomalyBase):
+    """What the detective posts; ``id`` is its stable fingerprint, so re-posting is idempotent."""
+
+
+class AnomalyPublic(AnomalyBase):
+    status: Literal["open", "acknowledged", "resolved"] = "open"
+    created_at: datetime
+
+
+class ActionStatus(StrEnum):
+    proposed = "proposed"
+    pending_approval = "pending_approval"
+    approved = "approved"
+    rejected = "rejected"
+    cancelled = "cancelled"
+    executing = "executing"
+    executed = "executed"
+    failed = "failed"
+    rolled_back = "rolled_back"
+
+
+ActionType = Literal[
+    "cancel_bigquery_job", "stop_instance", "rightsize_instance", "switch_llm_model", "notify_owner"
+]
+Risk = Literal["low", "medium", "high"]
+
+
+class ActionCreate(BaseModel):
+    """A remediation the optimizer proposes. ``parameters`` are the action type's arguments
+    (e.g. ``{"project_id":…, "job_id":…, "location":…}`` for cancel_bigquery_job)."""
+
+    anomaly_id: str
+    action_type: ActionType
+    provider: str
+    resource_id: str | None = None
+    title: str = Field(min_length=1, max_length=300)
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    estimated_monthly_saving_usd: Decimal = Field(ge=0)
+    risk: Risk = "low"
+
+
+class ActionPublic(ActionCreate):
+    id: int
+    status: ActionStatus
+    version: int
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    rejected_by: str | None = None
+    rejection_reason: str | None = None
+    execution_result: dict[str, Any] | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ApproveRequest(BaseModel):
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class RejectRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ExecutionReport(BaseModel):
+    """Body of the inbound webhook ``POST /api/v1/archestra/webhook`` (HMAC-signed)."""
+
+    event: Literal["execution_complete"] = "execution_complete"
+    action_id: int
+    status: Literal["executed", "failed"]
+    result: dict[str, Any] = Field(default_factory=dict)
+    executor: str | None = None
+
+
+class AuditEventPublic(BaseModel):
+    id: int
+    entity_type: str
+    entity_id: str
+    actor: str
+    action: str
+    from_status: str | None = None
+    to_status: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    image_digest: str | None = None
+    request_id: str | None = None
+    created_at: datetime
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """A list response: ``data`` plus ``count`` (total matching, before limit/offset)."""
+
+    data: list[T]
+    count: int

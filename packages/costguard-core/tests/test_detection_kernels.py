@@ -1,0 +1,127 @@
+"""Numeric kernels, configuration and input errors of the detector."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+from costguard_core.detection import DetectorConfig, confidence, detect
+from costguard_core.detection.baseline import evaluate, expected, nanmedian_last
+from costguard_core.errors import InputError
+from pydantic import ValidationError
+
+
+def test_nanmedian_last_matches_numpy() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(40, 30, 9))
+    a[rng.random(a.shape) < 0.3] = np.nan
+    a[0, 0, :] = np.nan
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        want = np.nanmedian(a, axis=-1)
+    np.testing.assert_allclose(nanmedian_last(a), want, equal_nan=True)
+
+
+def test_expected_is_the_same_weekday_median_then_trailing_week() -> None:
+    week = np.array([10.0, 10, 10, 10, 10, 2, 2])
+    y = np.tile(week, 6)[None, :].copy()
+    y[0, 28] = 500.0  # a one-off on a weekday four weeks in
+    exp = expected(y, DetectorConfig())
+    assert np.isnan(exp[0, :7]).all()
+    assert exp[0, 7] == 10.0  # trailing-week median (fewer than two same weekdays yet)
+    assert exp[0, 12] == 10.0  # trailing week says 10 for a Saturday ...
+    assert exp[0, 19] == 2.0  # ... but from two weeks on the weekday median says 2
+    assert exp[0, 35] == 10.0  # the one-off does not move a median of four weeks
+
+
+def test_evaluation_of_a_day_reads_no_later_day() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.gamma(5.0, 20.0, size=(30, 90))
+    y[:10, :25] = np.nan  # series that start later
+    y[3, 60:] += 400
+    full = evaluate(y, DetectorConfig())
+    for cut in (20, 45, 61, 75):
+        part = evaluate(y[:, :cut], DetectorConfig())
+        for name in ("expected", "excess", "z", "flagged"):
+            np.testing.assert_array_equal(getattr(part, name), getattr(full, name)[:, :cut], name)
+    assert full.flagged[3, 60]
+
+
+def test_confidence_is_half_at_the_bound_and_grows_towards_one() -> None:
+    assert confidence(4.0, 4.0) == pytest.approx(0.5)
+    values = [confidence(z, 4.0) for z in (4.0, 6.0, 8.0, 12.0, 1e6)]
+    assert values == sorted(values) and all(0 <= v <= 1 for v in values)
+    assert confidence(8.0, 4.0) == pytest.approx(1 - 0.5 * np.exp(-1))
+
+
+def test_severity_tiers_and_config_validation() -> None:
+    cfg = DetectorConfig()
+    assert [cfg.severity(x) for x in (0, 99.99, 100, 999, 1000, 10_000)] == [
+        "low",
+        "low",
+        "medium",
+        "medium",
+        "high",
+        "critical",
+    ]
+    with pytest.raises(ValidationError):
+        DetectorConfig(severity_tiers_usd={"medium": 500, "high": 100, "critical": 1000})
+    with pytest.raises(ValidationError):
+        DetectorConfig(severity_tiers_usd={"high": 100})
+    with pytest.raises(ValidationError):
+        DetectorConfig(threshold=3)  # unknown knob
+    with pytest.raises(ValidationError):
+        DetectorConfig(combine="xor")
+
+
+def _frame(**overrides: object) -> pd.DataFrame:
+    rows = []
+    for i in range(30):
+        rows.append(
+            {
+                "ChargePeriodStart": date(2024, 3, 1) + timedelta(days=i),
+                "ProviderName": "AWS",
+                "BillingAccountId": None,
+                "SubAccountId": None,
+                "ServiceName": "Amazon S3",
+                "RegionId": None,
+                "ResourceId": None,
+                "BillingCurrency": "USD",
+                "EffectiveCost": Decimal("5.00") if i != 25 else Decimal("90.00"),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    for column, (position, value) in overrides.items():
+        frame.loc[position, column] = value
+    return frame
+
+
+def test_null_dimensions_are_fine_and_the_or_rule_is_looser() -> None:
+    found = detect(_frame())
+    assert [a.start for a in found] == [date(2024, 3, 26)]
+    cause = found[0].root_causes[0]
+    assert (cause.SubAccountId, cause.ResourceId, cause.share) == (None, None, 1.0)
+    small = _frame(EffectiveCost=(25, Decimal("8.00")))  # +3 USD: 60 % but under 10 USD
+    assert detect(small) == []
+    assert len(detect(small, config=DetectorConfig(combine="or"))) == 1
+
+
+def test_two_currencies_are_refused_naming_them() -> None:
+    with pytest.raises(InputError, match="EUR, USD") as err:
+        detect(_frame(BillingCurrency=(3, "EUR")))
+    assert err.value.field == "BillingCurrency"
+
+
+def test_non_numeric_cost_is_refused_naming_the_field() -> None:
+    with pytest.raises(InputError, match="abc") as err:
+        detect(_frame(EffectiveCost=(4, "abc")))
+    assert err.value.field == "EffectiveCost"
+
+
+def test_missing_column_and_empty_frame_are_refused() -> None:
+    with pytest.raises(InputError, match="ServiceName"):
+        detect(_frame().drop(columns=["ServiceName"]))
+    with pytest.raises(InputError, match="no rows"):
+        detect(_frame().iloc[:0])

@@ -1,0 +1,37 @@
+"""``python -m costguard_agents.detective``: ``POST /run``, ``GET /healthz`` on ``PORT`` (8011),
+plus a pass every ``DETECTIVE_INTERVAL_S`` seconds when that is above 0."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from costguard_core.client import BackendClient
+from costguard_core.models import AnomalyPublic
+from fastapi import FastAPI
+
+from costguard_agents.config import DetectiveSettings
+from costguard_agents.detective.service import run_once
+from costguard_agents.runner import create_runner_app
+
+
+def create_app(settings: DetectiveSettings) -> FastAPI:
+    def run() -> list[AnomalyPublic]:
+        with BackendClient(
+            settings.BACKEND_URL, settings.COSTGUARD_API_KEY, timeout=settings.BACKEND_TIMEOUT_S
+        ) as client:
+            return run_once(client)
+
+    return create_runner_app(
+        title="CostGuard detective agent", run=run, interval_s=settings.DETECTIVE_INTERVAL_S
+    )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = DetectiveSettings()
+    uvicorn.run(create_app(settings), host=settings.HOST, port=settings.PORT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""``/api/v1/costs``: ingest FOCUS daily rows, list them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from costguard_core.models import CostIngest, CostRow, IngestResult, Page
+from fastapi import APIRouter, Query
+
+from costguard_backend import metrics
+from costguard_backend.api.deps import Reader, RequestIdDep, SessionDep, SettingsDep, Writer
+from costguard_backend.errors import FieldError
+from costguard_backend.ingest import ingest_costs, list_costs
+
+router = APIRouter(prefix="/costs", tags=["costs"])
+
+
+@router.post("/ingest", response_model=IngestResult)
+def ingest(
+    batch: CostIngest,
+    session: SessionDep,
+    principal: Writer,
+    settings: SettingsDep,
+    request_id: RequestIdDep,
+) -> IngestResult:
+    """Store a batch all-or-nothing (422 ``{"error":"invalid_field","field":"rows[i].Column"}``)."""
+    try:
+        return ingest_costs(
+            session=session,
+            batch=batch,
+            actor=principal.name,
+            request_id=request_id,
+            image_digest=settings.IMAGE_DIGEST,
+        )
+    except FieldError:
+        metrics.INGEST_REJECTED.inc()
+        raise
+
+
+@router.get("", response_model=Page[CostRow])
+def read_costs(
+    session: SessionDep,
+    _: Reader,
+    start: date | None = None,
+    end: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=50_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[CostRow]:
+    """Rows with ``start <= ChargePeriodStart <= end`` (UTC days), by day then dimensions."""
+    rows, count = list_costs(session=session, start=start, end=end, limit=limit, offset=offset)
+    return Page[CostRow](data=rows, count=count)

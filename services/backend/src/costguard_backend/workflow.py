@@ -1,0 +1,172 @@
+"""The action state machine: the only place that changes ``action.status``.
+
+```
+proposed ─▶ pending_approval ─▶ approved ─▶ executing ─▶ executed
+                   │                │            └────▶ failed ─▶ rolled_back
+                   └─▶ rejected     └─▶ cancelled
+```
+``transition`` checks the move, updates the row with an optimistic lock (``UPDATE … WHERE id=? AND
+version=?``), and writes the audit event in the caller's transaction; the caller commits (together
+with any approval or outbox row), so the state change, its audit trail and its notification land
+together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from costguard_core.models import ActionStatus as S
+from sqlalchemy import event, update
+from sqlmodel import Session
+
+from costguard_backend import metrics
+from costguard_backend.core.sqltypes import utcnow
+from costguard_backend.models import Action, AuditEvent
+
+ALLOWED: dict[S, frozenset[S]] = {
+    S.proposed: frozenset({S.pending_approval}),
+    S.pending_approval: frozenset({S.approved, S.rejected}),
+    S.approved: frozenset({S.executing, S.cancelled}),
+    S.executing: frozenset({S.executed, S.failed}),
+    S.failed: frozenset({S.rolled_back}),
+    S.rejected: frozenset(),
+    S.cancelled: frozenset(),
+    S.executed: frozenset(),
+    S.rolled_back: frozenset(),
+}
+
+#: Audit ``action`` verb recorded for a move into each state.
+VERBS: dict[S, str] = {
+    S.proposed: "propose",
+    S.pending_approval: "request_approval",
+    S.approved: "approve",
+    S.rejected: "reject",
+    S.cancelled: "cancel",
+    S.executing: "dispatch",
+    S.executed: "complete",
+    S.failed: "fail",
+    S.rolled_back: "roll_back",
+}
+
+
+class TransitionError(Exception):
+    """A move the machine refuses (answered as 409).
+
+    ``error`` is ``"invalid_transition"`` (the move is not allowed from ``current_status``) or
+    ``"concurrent_update"`` (another writer changed the action first).
+    """
+
+    def __init__(self, error: str, current_status: str, requested: str) -> None:
+        super().__init__(f"{error}: {current_status} -> {requested}")
+        self.error = error
+        self.current_status = current_status
+        self.requested = requested
+
+    def detail(self) -> dict[str, str]:
+        return {
+            "error": self.error,
+            "current_status": self.current_status,
+            "requested": self.requested,
+        }
+
+
+def can_transition(current: str, to: str) -> bool:
+    return S(to) in ALLOWED[S(current)]
+
+
+def record_audit(
+    session: Session,
+    *,
+    entity_type: str,
+    entity_id: str,
+    actor: str,
+    action: str,
+    request_id: str | None,
+    image_digest: str | None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one audit event to the session's transaction (not committed here)."""
+    audit = AuditEvent(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        detail=dict(detail or {}),
+        image_digest=image_digest,
+        request_id=request_id,
+    )
+    session.add(audit)
+    return audit
+
+
+def transition(
+    session: Session,
+    action: Action,
+    to: S | str,
+    *,
+    actor: str,
+    request_id: str | None,
+    image_digest: str | None,
+    detail: Mapping[str, Any] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> Action:
+    """Move ``action`` to ``to``, also setting ``values`` (e.g. ``approved_by``), bump ``version``
+    and add the audit event. Does not commit.
+
+    Raises ``TransitionError`` when the move is not allowed from the action's current status, or
+    when the row's version no longer matches (a concurrent writer won); the caller must roll back.
+    """
+    to = S(to)
+    current = S(action.status)
+    if to not in ALLOWED[current]:
+        raise TransitionError("invalid_transition", current.value, to.value)
+    now = utcnow()
+    result = session.execute(
+        update(Action)
+        .where(Action.id == action.id, Action.version == action.version)  # type: ignore[arg-type]
+        .values(status=to.value, version=action.version + 1, updated_at=now, **dict(values or {}))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        fresh = session.get(Action, action.id, populate_existing=True)
+        status = fresh.status if fresh else "deleted"
+        error = (
+            "invalid_transition"
+            if fresh and not can_transition(status, to)
+            else "concurrent_update"
+        )
+        raise TransitionError(error, status, to.value)
+    record_audit(
+        session,
+        entity_type="action",
+        entity_id=str(action.id),
+        actor=actor,
+        action=VERBS[to],
+        from_status=current.value,
+        to_status=to.value,
+        detail=detail,
+        request_id=request_id,
+        image_digest=image_digest,
+    )
+    session.info.setdefault("transitions", []).append((current.value, to.value))
+    session.flush()
+    session.refresh(action)
+    return action
+
+
+@event.listens_for(Session, "after_commit")
+def _count_committed(session: Session) -> None:
+    # Metrics count transitions that were committed, not ones later rolled back.
+    for from_status, to_status in session.info.pop("transitions", []):
+        metrics.ACTION_TRANSITIONS.labels(from_status, to_status).inc()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop("transitions", None)

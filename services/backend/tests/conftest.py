@@ -1,0 +1,232 @@
+"""Shared fixtures: every API test runs against SQLite (a temp file) and PostgreSQL (a fresh
+``costguard_test_<random>`` database on 127.0.0.1:5432, dropped at the end), both migrated with
+``alembic upgrade head``. Tables are emptied before each test."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from costguard_backend import models  # noqa: F401  (table metadata)
+from costguard_backend.core.config import Settings
+from costguard_backend.core.db import make_engine, run_migrations
+from costguard_backend.main import create_app
+from fastapi.testclient import TestClient
+from sqlmodel import SQLModel
+
+PG_ADMIN_DSN = os.environ.get("COSTGUARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+WEBHOOK_SECRET = "test-webhook-secret"
+
+
+def auth(role: str) -> dict[str, str]:
+    """Headers for the documented local dev key of ``role`` (its principal has the same name)."""
+    return {"Authorization": f"Bearer dev-{role}-key"}
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db')}/costguard.db"
+        run_migrations(url)
+        yield url
+        return
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_DSN}: {exc}")
+    name = f"costguard_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = sa.make_url(PG_ADMIN_DSN).set(database=name).render_as_string(hide_password=False)
+        run_migrations(url)
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    eng = make_engine(database_url)
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with eng.begin() as conn:
+        if eng.dialect.name == "postgresql":
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+    yield eng
+    eng.dispose()
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "ENVIRONMENT": "local",
+        "DATABASE_URL": database_url,
+        "COSTGUARD_API_KEYS": "",
+        "ARCHESTRA_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "ARCHESTRA_API_URL": None,
+        "EXECUTOR_URL": "http://127.0.0.1:9",
+        "IMAGE_DIGEST": "sha256:test",
+        "OUTBOX_WORKER": False,
+        "OUTBOX_BACKOFF_BASE_S": 0.01,
+        "OUTBOX_HTTP_TIMEOUT_S": 5,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(engine: sa.Engine, database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+# -- test data ---------------------------------------------------------------------------------
+def cost_row(**overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "ChargePeriodStart": "2025-03-01",
+        "ProviderName": "AWS",
+        "BillingAccountId": "111111111111",
+        "SubAccountId": "222222222222",
+        "ServiceName": "Amazon EC2",
+        "ServiceCategory": "Compute",
+        "RegionId": "us-east-1",
+        "ResourceId": None,
+        "ChargeCategory": "Usage",
+        "BillingCurrency": "USD",
+        "Tags": {"team": "data"},
+        "BilledCost": "12.345678",
+        "EffectiveCost": "10.5",
+        "ListCost": None,
+    }
+    row.update(overrides)
+    return row
+
+
+def anomaly_body(anomaly_id: str = "anom-1", **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": anomaly_id,
+        "start": "2025-03-10",
+        "end": "2025-03-12",
+        "scope": {"ProviderName": "AWS"},
+        "expected_cost": 100.0,
+        "actual_cost": 640.0,
+        "impact_usd": 540.0,
+        "severity": "high",
+        "confidence": 0.9,
+        "root_causes": [
+            {
+                "ProviderName": "AWS",
+                "ServiceName": "Amazon EC2",
+                "RegionId": "us-east-1",
+                "ResourceId": "i-0abc",
+                "impact_usd": 500.0,
+                "share": 0.93,
+            },
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def action_body(anomaly_id: str = "anom-1", **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "anomaly_id": anomaly_id,
+        "action_type": "stop_instance",
+        "provider": "aws",
+        "resource_id": "i-0abc",
+        "title": "Stop idle instance i-0abc",
+        "description": "idle since the spike",
+        "parameters": {"resource_id": "i-0abc", "region": "us-east-1"},
+        "estimated_monthly_saving_usd": "1234.56",
+        "risk": "low",
+    }
+    body.update(overrides)
+    return body
+
+
+def new_action(client: TestClient, anomaly_id: str = "anom-1") -> dict[str, Any]:
+    """Post an anomaly (idempotent) and an action on it; return the action JSON."""
+    assert client.post(
+        "/api/v1/anomalies", json=anomaly_body(anomaly_id), headers=auth("agent")
+    ).is_success
+    resp = client.post("/api/v1/actions", json=action_body(anomaly_id), headers=auth("agent"))
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+def days(start: str, n: int) -> list[str]:
+    first = date.fromisoformat(start).toordinal()
+    return [date.fromordinal(first + i).isoformat() for i in range(n)]
+
+
+# -- a real local HTTP peer (plays Archestra or the executor) ----------------------------------
+class Recorder:
+    """An HTTP server on 127.0.0.1:<random port> that records every POST and answers with the
+    next status from ``statuses`` (then 202 forever)."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.statuses = list(statuses or [])
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                recorder.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "json": json.loads(raw)}
+                )
+                code = recorder.statuses.pop(0) if recorder.statuses else 202
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"accepted": true}')
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Recorder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def h() -> SimpleNamespace:
+    """The helpers above, for test modules (importlib mode cannot import conftest by name)."""
+    return SimpleNamespace(
+        auth=auth,
+        cost_row=cost_row,
+        anomaly_body=anomaly_body,
+        action_body=action_body,
+        new_action=new_action,
+        days=days,
+        Recorder=Recorder,
+        make_settings=make_settings,
+        WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )

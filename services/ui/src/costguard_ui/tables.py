@@ -1,0 +1,126 @@
+"""Pure shaping of backend data into the dashboard's figures and tables (no Streamlit here).
+
+Money: anomaly impacts are USD floats (estimates from the detector); action savings are USD
+``Decimal`` and are summed as ``Decimal`` so nothing is rounded before display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+from costguard_core.models import ActionPublic, AnomalyPublic, AuditEventPublic, RootCause
+
+SERIOUS = ("high", "critical")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Headline figures. ``open_impact_usd``: summed ``impact_usd`` of open anomalies (USD);
+    ``executed_monthly_saving_usd``: summed estimated monthly saving of executed actions (USD)."""
+
+    open_anomalies: int
+    serious_open: int
+    open_impact_usd: float
+    pending_approvals: int
+    executed_actions: int
+    executed_monthly_saving_usd: Decimal
+
+
+def summarize(
+    open_anomalies: list[AnomalyPublic], pending: list[ActionPublic], executed: list[ActionPublic]
+) -> Summary:
+    return Summary(
+        open_anomalies=len(open_anomalies),
+        serious_open=sum(1 for a in open_anomalies if a.severity in SERIOUS),
+        open_impact_usd=sum((a.impact_usd for a in open_anomalies), 0.0),
+        pending_approvals=len(pending),
+        executed_actions=len(executed),
+        executed_monthly_saving_usd=sum(
+            (a.estimated_monthly_saving_usd for a in executed), Decimal(0)
+        ),
+    )
+
+
+def usd(amount: float | Decimal) -> str:
+    """``$1,234.56`` (display only; the stored value is untouched)."""
+    return f"${amount:,.2f}"
+
+
+def banner_text(summary: Summary) -> str:
+    """E.g. ``2 open anomalies — $1,234.56 impact`` (singular for one)."""
+    noun = "anomaly" if summary.open_anomalies == 1 else "anomalies"
+    return f"{summary.open_anomalies} open {noun} — {usd(summary.open_impact_usd)} impact"
+
+
+def top_root_cause(causes: list[RootCause]) -> str:
+    """The largest root cause as ``ServiceName / ResourceId (share%)``, or ``""`` if none."""
+    if not causes:
+        return ""
+    top = max(causes, key=lambda c: c.impact_usd)
+    where = " / ".join(p for p in (top.ServiceName, top.ResourceId or top.RegionId) if p)
+    return f"{where} ({top.share:.0%})"
+
+
+def anomalies_frame(anomalies: list[AnomalyPublic]) -> pd.DataFrame:
+    """One row per anomaly: start, end, scope, severity, status, impact_usd, top_root_cause."""
+    rows = [
+        {
+            "id": a.id,
+            "start": a.start,
+            "end": a.end,
+            "scope": ", ".join(f"{k}={v}" for k, v in sorted(a.scope.items())),
+            "severity": a.severity,
+            "status": a.status,
+            "impact_usd": a.impact_usd,
+            "top_root_cause": top_root_cause(a.root_causes),
+        }
+        for a in anomalies
+    ]
+    columns = ["id", "start", "end", "scope", "severity", "status", "impact_usd", "top_root_cause"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def actions_frame(actions: list[ActionPublic]) -> pd.DataFrame:
+    """One row per action: id, title, status, estimated_monthly_saving_usd (text, exact), ...
+
+    The saving stays a decimal string so a value like ``0.10`` is shown as stored.
+    """
+    rows = [
+        {
+            "id": a.id,
+            "title": a.title,
+            "action_type": a.action_type,
+            "status": a.status.value,
+            "estimated_monthly_saving_usd": str(a.estimated_monthly_saving_usd),
+            "risk": a.risk,
+            "approved_by": a.approved_by or "",
+        }
+        for a in actions
+    ]
+    columns = [
+        "id",
+        "title",
+        "action_type",
+        "status",
+        "estimated_monthly_saving_usd",
+        "risk",
+        "approved_by",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def audit_frame(events: list[AuditEventPublic]) -> pd.DataFrame:
+    """One row per audit event, oldest first: created_at, actor, action, from_status, to_status."""
+    rows = [
+        {
+            "created_at": e.created_at,
+            "actor": e.actor,
+            "action": e.action,
+            "from_status": e.from_status or "",
+            "to_status": e.to_status or "",
+        }
+        for e in events
+    ]
+    return pd.DataFrame(rows, columns=["created_at", "actor", "action", "from_status", "to_status"])

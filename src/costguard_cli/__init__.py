@@ -1,0 +1,1 @@
+"""costguard_cli."""
