@@ -64,7 +64,11 @@ def test_restatement_updates_cost(client, h):
 
 def test_money_is_exact(client, h):
     big = "12345678901234.123456789012345678901234"
-    _ingest(client, h, [h.cost_row(BilledCost=big, EffectiveCost="0.000000000000000000000001", ListCost="0")])
+    _ingest(
+        client,
+        h,
+        [h.cost_row(BilledCost=big, EffectiveCost="0.000000000000000000000001", ListCost="0")],
+    )
     [row] = _all(client, h)["data"]
     assert Decimal(row["BilledCost"]) == Decimal(big)
     assert Decimal(row["EffectiveCost"]) == Decimal("0.000000000000000000000001")
@@ -77,7 +81,9 @@ def test_bad_row_rejects_whole_batch(client, h, engine):
     rows = [
         h.cost_row(BilledCost="2"),  # would be a restatement
         h.cost_row(ChargePeriodStart="2025-03-02"),  # would be an insert
-        h.cost_row(ChargePeriodStart="2025-03-03", BilledCost="1.0000000000000000000000001"),  # 25 dp
+        h.cost_row(
+            ChargePeriodStart="2025-03-03", BilledCost="1.0000000000000000000000001"
+        ),  # 25 dp
     ]
     resp = _ingest(client, h, rows)
     assert resp.status_code == 422

@@ -78,10 +78,17 @@ class BackendClient:
     # -- costs ----------------------------------------------------------------------------
     def ingest_costs(self, source: str, rows: Iterable[CostRow]) -> IngestResult:
         payload = {"source": source, "rows": [r.model_dump(mode="json") for r in rows]}
-        return IngestResult.model_validate(self._request("POST", "/api/v1/costs/ingest", json=payload))
+        return IngestResult.model_validate(
+            self._request("POST", "/api/v1/costs/ingest", json=payload)
+        )
 
     def list_costs(
-        self, *, start: date | None = None, end: date | None = None, limit: int = 50_000, offset: int = 0
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        limit: int = 50_000,
+        offset: int = 0,
     ) -> tuple[list[CostRow], int]:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if start:
@@ -125,7 +132,9 @@ class BackendClient:
         return ActionPublic.model_validate(self._request("GET", f"/api/v1/actions/{action_id}"))
 
     def approve(self, action_id: int, comment: str | None = None) -> ActionPublic:
-        data = self._request("POST", f"/api/v1/actions/{action_id}/approve", json={"comment": comment})
+        data = self._request(
+            "POST", f"/api/v1/actions/{action_id}/approve", json={"comment": comment}
+        )
         return ActionPublic.model_validate(data)
 
     def reject(self, action_id: int, reason: str) -> ActionPublic:
@@ -145,4 +154,6 @@ class BackendClient:
 
 
 def _clean(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if v is not None}
+    return {
+        k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if v is not None
+    }

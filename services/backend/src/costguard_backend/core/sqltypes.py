@@ -3,8 +3,9 @@
 - ``Money``: NUMERIC(38,24) on PostgreSQL; on SQLite (no decimal type) a fixed 24-place string, so
   a value is never passed through a float. 24 places because real CUR exports write costs as
   floats with up to 22 decimals (koku's sample) and the reader sums them exactly at that scale.
-  Values with more than 24 fractional digits or 14 integer digits raise ``MoneyPrecisionError`` instead of being rounded. Read back as ``Decimal`` without
-  trailing zeros (``Decimal("1.5")``, never ``1.500000000000``).
+  Values with more than 24 fractional digits or 14 integer digits raise ``MoneyPrecisionError``
+  instead of being rounded. Read back as ``Decimal`` without trailing zeros
+  (``Decimal("1.5")``, never ``1.500000000000``).
 - ``UTCDateTime``: timezone-aware UTC in, timezone-aware UTC out (SQLite drops the zone).
 - ``JSONDoc``: JSONB on PostgreSQL, JSON text elsewhere.
 """
@@ -31,7 +32,7 @@ class MoneyPrecisionError(ValueError):
 
 
 def check_money(value: Decimal) -> Decimal:
-    """Return ``value`` at exactly SCALE places; raise ``MoneyPrecisionError`` if that would round."""
+    """Return ``value`` at exactly SCALE places; ``MoneyPrecisionError`` if that would round."""
     if not value.is_finite():
         raise MoneyPrecisionError("must be a finite number")
     quantized = (
