@@ -118,9 +118,20 @@ def run_scenario(
         f"{scenario.LOOP_START_HOUR_UTC:02d}:00 UTC "
         f"in project {scenario.PROJECT_ID} (USD {scenario.loop_cost_per_hour()}/hour)"
     )
-    result = agent.ingest_costs(scenario.SOURCE, scenario.rows())
-    console.print(f"   ingested {result.inserted} scenario rows as source '{scenario.SOURCE}'")
-    found = [a for a in run_agent(stack, "detective") if a["start"] >= str(scenario.LOOP_START_DAY)]
+    all_rows = scenario.rows()
+    history = [r for r in all_rows if r.ChargePeriodStart < scenario.LOOP_START_DAY]
+    weekend = [r for r in all_rows if r.ChargePeriodStart >= scenario.LOOP_START_DAY]
+    backfill = agent.ingest_costs(scenario.SOURCE, history)
+    console.print(
+        f"   backfilled {backfill.inserted} rows: the project's {scenario.HISTORY_DAYS} days "
+        f"before the weekend (source '{scenario.SOURCE}')"
+    )
+    landed = agent.ingest_costs(scenario.SOURCE, weekend)
+    console.print(
+        f"   the weekend's billing data lands: {landed.inserted} rows; the detective judges "
+        f"the new days (since {scenario.LOOP_START_DAY}), training on all earlier days"
+    )
+    found = run_agent(stack, "detective", since=str(scenario.LOOP_START_DAY))
     if not found:
         raise RuntimeError("the detective did not flag the scenario's BigQuery loop")
     console.print(render.anomalies_table(found, "Anomaly in the scenario"))
@@ -151,9 +162,10 @@ def run_scenario(
         raise RuntimeError(f"action #{action.id} ended {final.status}: {final.execution_result}")
 
 
-def run_agent(stack: Stack, name: str) -> list[dict]:
-    """POST /run on an agent process and return what it created."""
-    resp = httpx.post(stack.urls[name] + "/run", timeout=120)
+def run_agent(stack: Stack, name: str, since: str | None = None) -> list[dict]:
+    """POST /run on an agent process; returns what it created (``since``: report from that day)."""
+    params = {"since": since} if since else None
+    resp = httpx.post(stack.urls[name] + "/run", params=params, timeout=120)
     resp.raise_for_status()
     return list(resp.json())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Annotated
@@ -14,16 +15,18 @@ from costguard_cli.procs import DEFAULT_PORTS, Stack
 
 
 def up(
-    workdir: Annotated[Path, typer.Option(help="Folder for logs (and SQLite by default).")] = Path(
-        "var/local"
-    ),
+    workdir: Annotated[
+        Path, typer.Option(help="Folder for logs and the SQLite file (the demo's by default).")
+    ] = Path("var/demo"),
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each service.")] = 90.0,
 ) -> None:
-    """Start every service on its default port and keep them running until Ctrl-C.
+    """Start every service on its default port and keep them running until Ctrl-C or SIGTERM.
 
-    Uses DATABASE_URL from the environment, else a SQLite file in WORKDIR; API keys are the
-    backend's documented development keys unless COSTGUARD_API_KEYS is set (then pass the
-    agents' key as COSTGUARD_AGENT_KEY and the dashboard's approver key as COSTGUARD_UI_KEY).
+    Uses DATABASE_URL from the environment, else the SQLite file in WORKDIR (by default the one
+    `costguard demo` just filled, so the dashboard opens on the demo's anomaly and audit
+    trail). API keys are the backend's documented development keys unless COSTGUARD_API_KEYS is
+    set (then pass the agents' key as COSTGUARD_AGENT_KEY and the dashboard's approver key as
+    COSTGUARD_UI_KEY).
     """
     console = Console()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -39,6 +42,7 @@ def up(
         log_dir=workdir / "logs",
         overrides={"ui": {"COSTGUARD_API_KEY": ui_key}},
     )
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start(
             ["backend", "mcp", "executor", "detective", "optimizer", "ui"], timeout_s=timeout
@@ -56,4 +60,11 @@ def up(
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C or SIGTERM must not interrupt the shutdown and orphan children.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -106,3 +106,15 @@ def test_http_run_and_backend_failure(backend):
         assert "401" in failed.json()["detail"]["message"]
         assert http.get("/healthz").json()["last_error"].startswith("BackendError")
     assert httpx.get(f"{backend.url}/api/v1/costs").status_code == 401
+
+
+def test_http_run_since_limits_the_report(backend):
+    seeded(backend)
+    settings = DetectiveSettings(BACKEND_URL=backend.url, COSTGUARD_API_KEY=backend.api_key)
+    spike = DAY0 + timedelta(days=SPIKE_DAYS[0])
+    with TestClient(create_app(settings)) as http:
+        assert http.post("/run", params={"since": str(spike + timedelta(days=1))}).json() == []
+        assert backend.anomalies == {}
+        found = http.post("/run", params={"since": str(spike)}).json()
+        assert found and {a["start"] for a in found} == {str(spike)}
+        assert http.post("/run", params={"since": "not-a-day"}).status_code == 422

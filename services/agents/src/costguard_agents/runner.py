@@ -1,6 +1,8 @@
 """The HTTP shell shared by the detective and the optimizer: ``POST /run`` runs one pass now,
-``GET /healthz`` reports liveness and the last pass, and an optional loop runs a pass every
-``interval_s`` seconds. Passes never overlap (a lock serialises manual and scheduled ones)."""
+``GET /healthz`` reports liveness and the last pass (``POST /run?since=YYYY-MM-DD`` limits what a
+pass reports to what starts on or after that UTC day; the detective honours it), and an optional
+loop runs a pass every ``interval_s`` seconds. Passes never overlap (a lock serialises manual and
+scheduled ones)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -30,16 +32,16 @@ class _State:
 
 
 def create_runner_app(
-    *, title: str, run: Callable[[], Sequence[BaseModel]], interval_s: float = 0.0
+    *, title: str, run: Callable[[date | None], Sequence[BaseModel]], interval_s: float = 0.0
 ) -> FastAPI:
     """An app around ``run`` (a blocking pass returning what it created). ``POST /run`` answers
     the pass's result list; a backend failure answers 502 with ``{"error", "message"}``."""
     state = _State()
 
-    def run_locked() -> Sequence[BaseModel]:
+    def run_locked(since: date | None = None) -> Sequence[BaseModel]:
         with state.lock:
             try:
-                result = run()
+                result = run(since)
             except Exception as exc:
                 state.last_error = f"{type(exc).__name__}: {exc}"
                 raise
@@ -81,9 +83,9 @@ def create_runner_app(
         }
 
     @app.post("/run")
-    async def run_now() -> list[dict[str, Any]]:
+    async def run_now(since: date | None = None) -> list[dict[str, Any]]:
         try:
-            result = await run_in_threadpool(run_locked)
+            result = await run_in_threadpool(run_locked, since)
         except (BackendError, httpx.TransportError) as exc:
             detail = {"error": "backend_failed", "message": str(exc)}
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail) from exc

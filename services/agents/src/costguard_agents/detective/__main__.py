@@ -4,6 +4,7 @@ plus a pass every ``DETECTIVE_INTERVAL_S`` seconds when that is above 0."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import uvicorn
 from costguard_core.client import BackendClient
@@ -16,11 +17,11 @@ from costguard_agents.runner import create_runner_app
 
 
 def create_app(settings: DetectiveSettings) -> FastAPI:
-    def run() -> list[AnomalyPublic]:
+    def run(since: date | None) -> list[AnomalyPublic]:
         with BackendClient(
             settings.BACKEND_URL, settings.COSTGUARD_API_KEY, timeout=settings.BACKEND_TIMEOUT_S
         ) as client:
-            return run_once(client)
+            return run_once(client, since=since)
 
     return create_runner_app(
         title="CostGuard detective agent", run=run, interval_s=settings.DETECTIVE_INTERVAL_S

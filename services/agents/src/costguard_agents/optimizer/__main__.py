@@ -4,6 +4,7 @@ plus a pass every ``OPTIMIZER_INTERVAL_S`` seconds when that is above 0."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import uvicorn
 from costguard_core.client import BackendClient
@@ -16,7 +17,7 @@ from costguard_agents.runner import create_runner_app
 
 
 def create_app(settings: OptimizerSettings) -> FastAPI:
-    def run() -> list[ActionPublic]:
+    def run(_since: date | None) -> list[ActionPublic]:
         with BackendClient(
             settings.BACKEND_URL, settings.COSTGUARD_API_KEY, timeout=settings.BACKEND_TIMEOUT_S
         ) as client:
