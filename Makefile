@@ -4,19 +4,24 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY := .venv/bin/python
 
-.PHONY: install tools demo test lint format up images clean
+.PHONY: install tools demo test lint format up bench images clean
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --all-packages --frozen
 
-# promtool (Debian's prometheus package) checks prometheus/ and grafana/ PromQL in the tests.
+# Debian packages the tests use: prometheus (promtool and the server, for the Prometheus and
+# Grafana checks) and chromium (the real-browser dashboard test).
 tools:
-	@command -v promtool >/dev/null 2>&1 || { \
-	  echo "installing promtool (Debian package prometheus)"; \
-	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get update -qq && \
-	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	@missing=""; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  sudo=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 demo: install
 	.venv/bin/costguard demo
@@ -31,6 +36,11 @@ lint: install
 format: install
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
+
+# Benchmarks print their figures beside the baselines they name, measured in the same run.
+bench: install
+	$(PY) bench/detection/run.py
+	@if [ -f bench/ingest/run.py ]; then $(PY) bench/ingest/run.py; fi
 
 up: install
 	.venv/bin/costguard up
