@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from costguard_cli.demo import demo
+from costguard_cli.normalize import normalize
 from costguard_cli.scan import scan
 from costguard_cli.up import up
 
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.command("scan")(scan)
 app.command("demo")(demo)
 app.command("up")(up)
+app.command("normalize")(normalize)
 
 if __name__ == "__main__":
     app()

@@ -57,7 +57,16 @@ def test_tools_listed_with_output_schema():
         "rightsize_instance",
         "switch_llm_model",
         "notify_owner",
+        "start_instance",
+        "set_lambda_limits",
+        "delete_idle_volume",
+        "restore_volume",
+        "check_resource",
+        "set_bigquery_bytes_cap",
+        "halt_vultr_instance",
+        "start_vultr_instance",
     }
+    assert tools.pop("check_resource").output_schema["title"] == "ResourceCheck"
     for t in tools.values():
         assert t.description
         assert t.output_schema["title"] == "CloudCallPlan"

@@ -29,6 +29,7 @@ def stack(mcp_url: str) -> Iterator[tuple[FakeBackend, str]]:
             "BACKEND_URL": backend.url,
             "MCP_URL": mcp_url,
             "ARCHESTRA_WEBHOOK_SECRET": "test-secret",
+            "COSTGUARD_API_KEY": "agent-key",  # pre-checks read the backend's policy and costs
             "EXECUTOR_TOKEN": TOKEN,
             "REPORT_BACKOFF_S": "0.05",
         }

@@ -67,7 +67,7 @@ def test_approver_is_the_caller_not_the_body(client, h, engine):
         "action": "approve",
         "from_status": "pending_approval",
         "to_status": "approved",
-        "detail": {"comment": "go"},
+        "detail": {"approvers": ["approver"], "comment": "go"},
         "image_digest": "sha256:test",
         "request_id": "req-approve",
         "created_at": "",

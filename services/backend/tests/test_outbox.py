@@ -33,10 +33,11 @@ def _approved(client, h):
 def test_approval_request_is_logged_and_delivered(client, h, settings, engine, caplog):
     action = h.new_action(client)
     assert _outbox(engine, "approval_requested") == [("pending", 0, None)]
-    with caplog.at_level("INFO", logger="costguard_backend.outbox"):
+    with caplog.at_level("INFO", logger="costguard_backend.dispatch"):
         assert OutboxWorker(engine, settings).deliver_due() == 1
-    assert _outbox(engine, "approval_requested") == [("delivered", 1, None)]
-    assert f"approval requested: action {action['id']}" in caplog.text
+    note = "logged: SLACK_BOT_TOKEN not set"
+    assert _outbox(engine, "approval_requested") == [("delivered", 1, note)]
+    assert f"Approval needed (one approver): {action['title']}" in caplog.text
 
 
 def test_archestra_receives_exact_resume_body(client, h, settings, engine):

@@ -25,11 +25,15 @@ from costguard_core.models import (
     ActionPublic,
     AnomalyCreate,
     AnomalyPublic,
+    CostRow,
     RootCause,
 )
 
 AGENT_KEY = "dev-agent-key"
 APPROVER_KEY = "dev-approver-key"
+VIEWER_KEY = "dev-viewer-key"
+#: Daily EffectiveCost of a seeded scope before its anomaly (USD), and days of that history.
+NORMAL_DAILY, HISTORY_DAYS = Decimal("100"), 35
 
 
 def free_port() -> int:
@@ -100,6 +104,8 @@ def empty_backend_url(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def ui_env(monkeypatch: pytest.MonkeyPatch, backend_url: str) -> str:
     """Point the app (which runs in this process) at the shared backend as the dev approver."""
+    for name in ("COSTGUARD_UI_TRUST_SSO_HEADER", "COSTGUARD_UI_SSO_KEYS"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BACKEND_URL", backend_url)
     monkeypatch.setenv("COSTGUARD_API_KEY", APPROVER_KEY)
     return backend_url
@@ -122,13 +128,30 @@ Seed = Callable[..., tuple[AnomalyPublic, ActionPublic]]
 
 @pytest.fixture
 def seed(agent: BackendClient) -> Seed:
-    """``seed(severity=, impact=, saving=)`` posts one anomaly and one action proposed for it."""
+    """``seed(severity=, impact=, saving=, costs=False)`` posts one anomaly and one action proposed
+    for it; with ``costs``, also the scope's daily rows: ``HISTORY_DAYS`` days of
+    ``NORMAL_DAILY`` USD, then the 3 anomaly days each ``impact / 3`` (to the cent) above it."""
 
     def _seed(
-        severity: str = "high", impact: float = 1234.5, saving: str = "321.09"
+        severity: str = "high", impact: float = 1234.5, saving: str = "321.09", costs: bool = False
     ) -> tuple[AnomalyPublic, ActionPublic]:
         tag = uuid.uuid4().hex[:10]
         start = date(2026, 10, 1) + timedelta(days=int(tag[:2], 16) % 28)
+        if costs:
+            extra = (Decimal(str(impact)) / 3).quantize(Decimal("0.01"))
+            agent.ingest_costs(
+                f"ui-test-{tag}",
+                [
+                    CostRow(
+                        ChargePeriodStart=start + timedelta(days=d), ProviderName="AWS",
+                        SubAccountId=f"acct-{tag}", ServiceName="Amazon EC2",
+                        ResourceId=f"i-{tag}", BillingCurrency="USD",
+                        BilledCost=NORMAL_DAILY + (extra if d >= 0 else 0),
+                        EffectiveCost=NORMAL_DAILY + (extra if d >= 0 else 0),
+                    )
+                    for d in range(-HISTORY_DAYS, 3)
+                ],
+            )  # fmt: skip
         anomaly = agent.create_anomaly(
             AnomalyCreate(
                 id=f"ui-test-{tag}",

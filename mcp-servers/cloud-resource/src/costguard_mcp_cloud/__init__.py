@@ -1,5 +1,6 @@
-"""costguard_mcp_cloud: the MCP cloud-resource server (dry-run remediation plans)."""
+"""costguard_mcp_cloud: the MCP cloud-resource server (remediation plans; real calls opt-in)."""
 
+from costguard_mcp_cloud import tools_more  # noqa: F401  (registers its tools on srv)
 from costguard_mcp_cloud.plans import CloudCall, CloudCallPlan
 from costguard_mcp_cloud.server import srv
 

@@ -29,8 +29,9 @@ class CloudCall(BaseModel):
 
 class CloudCallPlan(BaseModel):
     """What a tool would do. ``service``/``operation``/``request`` are the decisive call (for a
-    single-call action the only one); ``steps`` is the full ordered sequence. ``executed`` is
-    ``True`` only after a real call, which this release never makes."""
+        single-call action the only one); ``steps`` is the full ordered sequence. ``executed`` is
+        ``True`` only after a real call (``dry_run=False`` for a provider in MCP_EXECUTE_PROVIDERS);
+    then ``outcome`` holds ``{"did", "before", "after", "undo"}``."""
 
     provider: str
     service: str
@@ -42,6 +43,11 @@ class CloudCallPlan(BaseModel):
     dry_run: bool = True
     executed: bool = False
     summary: str
+    #: After a real call: what was done, the resource state around it, and the inverse call.
+    outcome: dict[str, Any] | None = None
+    idempotency_key: str | None = None
+    #: The key was executed before: this is the stored answer, nothing was called again.
+    replayed: bool = False
 
 
 def single_call_plan(

@@ -1,25 +1,32 @@
-"""``python -m costguard_adapters``: poll the sources in ADAPTERS_CONFIG every POLL_INTERVAL_S.
+"""``python -m costguard_adapters [--once]``: run the poller.
 
-ADAPTERS_CONFIG is a JSON file: ``{"sources": [{"name":…, "adapter":…, "settings":{…}}]}``.
-Prometheus metrics are served on METRICS_PORT (default 8013).
+Environment: ADAPTERS_CONFIG (YAML or JSON, see :mod:`costguard_adapters.config`),
+BACKEND_URL, COSTGUARD_API_KEY (an agent or admin key), POLL_INTERVAL_S (period of a source
+without ``interval_s``, default 900), STATE_DIR (watermarks and spool, default var/adapters),
+METRICS_PORT (Prometheus /metrics, default 8013).
+
+Without ``--once`` it runs forever: polls each source when due, delivers the spool, and while
+batches wait in the spool tries again every ``retry_max_wait_s``. With ``--once`` it polls every
+source now, delivers, and exits 0 when everything was delivered, 1 when a poll failed, 3 when
+batches remain spooled (the next run delivers them). A bad configuration exits 2 with the file
+and field named.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import logging
+import sys
 import time
 from pathlib import Path
 
 from costguard_core.client import BackendClient
-from prometheus_client import Counter, start_http_server
+from prometheus_client import start_http_server
 from pydantic_settings import BaseSettings
 
-from costguard_adapters import files  # noqa: F401  (registers the "file" adapter)
-from costguard_adapters.poller import SourceConfig, poll_source
-
-ROWS = Counter("costguard_adapter_rows_delivered_total", "Daily rows delivered", ["source"])
-FAILURES = Counter("costguard_adapter_poll_failures_total", "Failed polls", ["source"])
+from costguard_adapters import metrics  # noqa: F401  (registers the poller's metrics)
+from costguard_adapters.config import ConfigError, load_config
+from costguard_adapters.poller import Poller
 
 
 class Settings(BaseSettings):
@@ -27,28 +34,36 @@ class Settings(BaseSettings):
     COSTGUARD_API_KEY: str = "dev-agent-key"
     ADAPTERS_CONFIG: Path = Path("adapters.json")
     POLL_INTERVAL_S: float = 900.0
+    STATE_DIR: Path = Path("var/adapters")
     METRICS_PORT: int = 8013
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m costguard_adapters", description=__doc__)
+    parser.add_argument("--once", action="store_true", help="one cycle over all sources, then exit")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings()
-    sources = [
-        SourceConfig.model_validate(s)
-        for s in json.loads(settings.ADAPTERS_CONFIG.read_text())["sources"]
-    ]
+    try:
+        config = load_config(settings.ADAPTERS_CONFIG)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     start_http_server(settings.METRICS_PORT)
     client = BackendClient(settings.BACKEND_URL, settings.COSTGUARD_API_KEY)
+    poller = Poller(config, client, settings.STATE_DIR, settings.POLL_INTERVAL_S)
+    if args.once:
+        delivered = poller.run_due(time.time(), force=True)
+        if not delivered and poller.spool.pending():
+            return 3
+        return 0 if delivered else 1
     while True:
-        for source in sources:
-            try:
-                for result in poll_source(client, source):
-                    ROWS.labels(source.name).inc(result.received)
-            except Exception:
-                FAILURES.labels(source.name).inc()
-                logging.exception("poll of %s failed; will retry next cycle", source.name)
-        time.sleep(settings.POLL_INTERVAL_S)
+        poller.run_due(time.time())
+        wake = min(poller.due_at(s) for s in config.sources)
+        if poller.spool.pending():
+            wake = min(wake, time.time() + config.retry_max_wait_s)
+        time.sleep(max(1.0, wake - time.time()))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

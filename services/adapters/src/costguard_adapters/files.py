@@ -1,22 +1,28 @@
-"""``file``: FOCUS 1.0–1.2 and legacy AWS CUR exports on disk, read by the core DuckDB reader."""
+"""``file`` and ``focus``: export files on disk read by the core DuckDB reader.
+
+``file`` takes any format the reader detects (FOCUS, AWS CUR legacy/2.0, Azure cost details,
+GCP billing export CSV, OCI cost report); ``focus`` insists every file is FOCUS 1.0-1.3 (any
+provider: AWS FOCUS_1_2_AWS, Azure FocusCost, GCP FOCUS view, OCI FOCUS reports).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
 
-from costguard_core.focus import read_daily
+from costguard_core.errors import InputError
+from costguard_core.focus import detect_format, read_daily
 from costguard_core.models import CostRow
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from costguard_adapters.registry import Adapter, adapters
+from costguard_adapters.registry import Adapter, AdapterSettings, adapters, in_range
 
 
-class FileSettings(BaseModel):
+class FileSettings(AdapterSettings):
     paths: list[str] = Field(
         min_length=1,
         title="Export files",
-        description="Paths of FOCUS or CUR exports (CSV, gzip CSV or Parquet); format is detected.",
+        description="Paths of billing exports (CSV, gzip CSV or Parquet); format is detected.",
     )
 
 
@@ -29,7 +35,18 @@ class FileAdapter(Adapter):
     def pull(self, start: date | None, end: date | None) -> Iterable[CostRow]:
         assert isinstance(self.settings, FileSettings)
         for row in read_daily(self.settings.paths).to_cost_rows():
-            if (start is None or row.ChargePeriodStart >= start) and (
-                end is None or row.ChargePeriodStart <= end
-            ):
+            if in_range(row.ChargePeriodStart, start, end):
                 yield row
+
+
+@adapters.register("focus")
+class FocusAdapter(FileAdapter):
+    """FOCUS 1.0-1.3 files from any provider; InputError for a file in another format."""
+
+    def pull(self, start: date | None, end: date | None) -> Iterable[CostRow]:
+        assert isinstance(self.settings, FileSettings)
+        for path in self.settings.paths:
+            fmt, _ = detect_format(path)
+            if fmt != "focus":
+                raise InputError(f"not a FOCUS file (detected {fmt})", path=path, row=1)
+        return super().pull(start, end)

@@ -1,49 +1,55 @@
-"""The poller: pulls each configured source and posts its rows to the backend in batches.
+"""The poller: pulls each configured source on its schedule into the spool, then delivers the
+spool to the backend in order.
 
-Delivery retries with exponential backoff (tenacity) on connection errors and 5xx answers;
-ingest is idempotent on source + day + dimensions, so a retried batch is never counted twice.
+A poll of a source pulls ``[watermark - restatement_days, today]`` (the first poll: from the
+source's ``start``, else everything), writes the rows to the spool in batches, and only then
+advances the watermark. Delivery posts each spooled batch with retries and exponential backoff
+(tenacity) on connection errors, 5xx, 408 and 429, and removes it once acknowledged. A batch
+whose acknowledgement was lost is sent again; the backend's ingest is idempotent on source + day
++ dimensions + Tags (a changed cost replaces the old one), so nothing is counted twice.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from itertools import islice
+from pathlib import Path
 
 import httpx
 from costguard_core.client import BackendClient, BackendError
 from costguard_core.models import CostRow, IngestResult
-from pydantic import BaseModel, Field
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
+from costguard_adapters import metrics
+from costguard_adapters.config import PollerConfig, SourceConfig
 from costguard_adapters.registry import adapters
+from costguard_adapters.spool import Spool
+from costguard_adapters.state import Watermarks
+
+__all__ = ["Poller", "SourceConfig", "batches"]
 
 log = logging.getLogger("costguard.adapters")
 
 
-class SourceConfig(BaseModel):
-    """One configured source: ``{"name": "prod-cur", "adapter": "file", "settings": {...}}``."""
-
-    name: str = Field(min_length=1)
-    adapter: str
-    settings: dict = Field(default_factory=dict)
-
-
 def _transient(exc: BaseException) -> bool:
     if isinstance(exc, BackendError):
-        return exc.status_code >= 500
+        return exc.status_code >= 500 or exc.status_code in (408, 429)
     return isinstance(exc, httpx.TransportError)
 
 
-@retry(
-    retry=retry_if_exception(_transient),
-    wait=wait_exponential(multiplier=0.5, max=30),
-    stop=stop_after_attempt(8),
-    reraise=True,
-)
-def _post(client: BackendClient, source: str, batch: list[CostRow]) -> IngestResult:
-    return client.ingest_costs(source, batch)
+def _retried(state: RetryCallState) -> None:
+    metrics.RETRIES.inc()
+    exc = state.outcome.exception() if state.outcome else None
+    log.warning("post failed (attempt %d), backing off: %r", state.attempt_number, exc)
 
 
 def batches(rows: Iterable[CostRow], size: int) -> Iterator[list[CostRow]]:
@@ -52,24 +58,118 @@ def batches(rows: Iterable[CostRow], size: int) -> Iterator[list[CostRow]]:
         yield batch
 
 
-def poll_source(
-    client: BackendClient,
-    source: SourceConfig,
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    batch_size: int = 5_000,
-) -> list[IngestResult]:
-    """Pull one source and deliver it; returns one IngestResult per batch.
+def _label(source_key: str) -> str:
+    return source_key.split(":", 1)[-1]
 
-    Raises KeyError for an unknown adapter, pydantic.ValidationError for bad settings,
-    costguard_core.errors.InputError for bad export files, BackendError once retries are spent.
+
+class Poller:
+    """Runs the sources of ``config`` against ``client``, keeping state in ``state_dir``.
+
+    ``default_interval_s`` is the period of a source without ``interval_s``.
     """
-    cls = adapters.get(source.adapter)
-    adapter = cls(cls.Settings.model_validate(source.settings))
-    results = []
-    for batch in batches(adapter.pull(start, end), batch_size):
-        result = _post(client, f"{source.adapter}:{source.name}", batch)
-        log.info("source %s: %s", source.name, result.model_dump())
-        results.append(result)
-    return results
+
+    def __init__(
+        self,
+        config: PollerConfig,
+        client: BackendClient,
+        state_dir: Path,
+        default_interval_s: float = 900.0,
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.default_interval_s = default_interval_s
+        self.watermarks = Watermarks(state_dir)
+        self.spool = Spool(state_dir)
+        metrics.SPOOL_BATCHES.set(len(self.spool.pending()))
+
+    def interval(self, source: SourceConfig) -> float:
+        return source.interval_s or self.default_interval_s
+
+    def due_at(self, source: SourceConfig) -> float:
+        """Unix time the next poll of ``source`` is due (0 before its first poll)."""
+        last = self.watermarks.last_poll(source.name)
+        return 0.0 if last is None else last + self.interval(source)
+
+    def window_start(self, source: SourceConfig, restatement_days: int) -> date | None:
+        watermark = self.watermarks.watermark(source.name)
+        if watermark is None:
+            return source.start
+        start = watermark - timedelta(days=restatement_days)
+        return max(start, source.start) if source.start else start
+
+    def poll(self, source: SourceConfig) -> int:
+        """Pull one source into the spool and advance its watermark; returns rows spooled.
+
+        Raises what the adapter raises (InputError for bad export files, SDK errors); batches
+        spooled before the error stay spooled and the watermark does not move.
+        """
+        started = time.time()
+        adapter = adapters.build(source.adapter, source.settings)
+        start = self.window_start(source, adapter.settings.restatement_days)
+        key = f"{source.adapter}:{source.name}"
+        latest: date | None = None
+        count = 0
+        for batch in batches(adapter.pull(start, None), self.config.batch_size):
+            self.spool.put(key, batch)
+            metrics.SPOOL_BATCHES.inc()
+            count += len(batch)
+            newest = max(r.ChargePeriodStart for r in batch)
+            latest = newest if latest is None else max(latest, newest)
+        previous = self.watermarks.watermark(source.name)
+        if latest is not None and previous is not None:
+            latest = max(latest, previous)
+        self.watermarks.record(source.name, latest, started)
+        metrics.ROWS_PULLED.labels(source.name).inc(count)
+        metrics.LAST_POLL.labels(source.name).set(started)
+        if latest is not None:
+            midnight = datetime(latest.year, latest.month, latest.day, tzinfo=UTC)
+            metrics.WATERMARK.labels(source.name).set(midnight.timestamp())
+        log.info("source %s: %d rows from %s, watermark %s", source.name, count, start, latest)
+        return count
+
+    def _send(self, source_key: str, rows: list[CostRow]) -> IngestResult:
+        retrying = Retrying(
+            retry=retry_if_exception(_transient),
+            wait=wait_exponential(multiplier=0.5, max=self.config.retry_max_wait_s),
+            stop=stop_after_attempt(self.config.retry_attempts),
+            before_sleep=_retried,
+            reraise=True,
+        )
+        return retrying(self.client.ingest_costs, source_key, rows)
+
+    def flush(self) -> bool:
+        """Deliver the spool in order; True when it is empty afterwards.
+
+        A batch still failing after ``retry_attempts`` stays spooled (with all later ones) for
+        the next cycle; the error is logged, not raised.
+        """
+        try:
+            delivered, rejected = self.spool.deliver(self._send)
+        except Exception as exc:  # the backend is still away: keep the spool for later
+            log.warning("delivery paused, %d batches spooled: %r", len(self.spool.pending()), exc)
+            delivered, rejected = [], []
+        for item in delivered:
+            metrics.ROWS.labels(_label(item.source)).inc(item.result.received)
+            log.info("batch %s delivered: %s", item.name, item.result.model_dump())
+        for _path, source_key in rejected:
+            metrics.REJECTED.labels(_label(source_key)).inc()
+        pending = len(self.spool.pending())
+        metrics.SPOOL_BATCHES.set(pending)
+        return pending == 0
+
+    def run_due(self, now: float, *, force: bool = False) -> bool:
+        """Poll every source that is due (all of them with ``force``), then flush.
+
+        Returns False when a poll failed or batches remain spooled.
+        """
+        ok = True
+        for source in self.config.sources:
+            if not force and self.due_at(source) > now:
+                continue
+            try:
+                self.poll(source)
+            except Exception:
+                ok = False
+                metrics.FAILURES.labels(source.name).inc()
+                log.exception("poll of %s failed; will retry next cycle", source.name)
+        return self.flush() and ok

@@ -1,4 +1,10 @@
-"""Billing adapters registered by name (cloud-custodian style): a new source is one new module."""
+"""Billing adapters registered by name (cloud-custodian style): a new source is one new module.
+
+Every adapter has a pydantic ``Settings`` model (each field with a title and description, so
+``model_json_schema()`` documents the configuration) derived from :class:`AdapterSettings`,
+and ``pull(start, end)``. Restatement is the poller's job: it re-pulls the last
+``restatement_days`` before the watermark, because bills change for days after usage.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +14,39 @@ from datetime import date
 from typing import ClassVar
 
 from costguard_core.models import CostRow
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+
+class AdapterSettings(BaseModel):
+    """Settings every source has."""
+
+    restatement_days: int = Field(
+        3,
+        ge=0,
+        le=62,
+        title="Restatement window (days)",
+        description="Days before the watermark pulled again on every poll, because providers "
+        "restate recent days until the month closes (AWS: up to 24 h after usage, more at "
+        "month end; Azure and GCP: up to 72 h).",
+    )
 
 
 class Adapter(ABC):
     """One billing source. ``Settings`` is the pydantic model of its configuration."""
 
     name: ClassVar[str]
-    Settings: ClassVar[type[BaseModel]]
+    Settings: ClassVar[type[AdapterSettings]]
 
-    def __init__(self, settings: BaseModel) -> None:
+    def __init__(self, settings: AdapterSettings) -> None:
         self.settings = settings
 
     @abstractmethod
     def pull(self, start: date | None, end: date | None) -> Iterable[CostRow]:
         """FOCUS daily rows with ChargePeriodStart in ``[start, end]`` (None = unbounded)."""
+
+
+def in_range(day: date, start: date | None, end: date | None) -> bool:
+    return (start is None or day >= start) and (end is None or day <= end)
 
 
 class Registry:
@@ -48,5 +72,25 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(self._adapters)
 
+    def build(self, name: str, settings: dict) -> Adapter:
+        """An adapter from its name and raw settings (pydantic.ValidationError if invalid)."""
+        cls = self.get(name)
+        return cls(cls.Settings.model_validate(settings))
+
 
 adapters = Registry()
+
+
+def load_all() -> Registry:
+    """Import every adapter module (each registers itself) and return the registry."""
+    from costguard_adapters import (  # noqa: F401
+        aws_ce,
+        aws_cur,
+        azure,
+        files,
+        gcp_bigquery,
+        llm_usage,
+        vultr,
+    )
+
+    return adapters

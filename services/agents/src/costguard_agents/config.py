@@ -8,6 +8,8 @@ backend's dev keys. Outside local, an unset or development secret makes the sett
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -50,6 +52,14 @@ class ExecutorSettings(AgentSettings):
     MCP_TIMEOUT_S: float = Field(default=30.0, gt=0)
     ARCHESTRA_WEBHOOK_SECRET: str | None = None
     EXECUTOR_TOKEN: str | None = None
+    # False lets the MCP server make the real call (it also needs MCP_EXECUTE_PROVIDERS there).
+    EXECUTOR_DRY_RUN: bool = True
+    IMAGE_DIGEST: str = "local"
+    # "Still costly" pre-check: a resource whose latest billed day cost no more than this (in its
+    # own BillingCurrency) is not executed on. Resources with no billing rows are not refused.
+    EXECUTOR_MIN_DAILY_SPEND: Decimal = Field(default=Decimal(0), ge=0)
+    HEALTH_CHECK_TIMEOUT_S: float = Field(default=5.0, gt=0)
+    POLICY_CACHE_S: float = Field(default=10.0, ge=0)
     REPORT_ATTEMPTS: int = Field(default=6, ge=1)
     REPORT_BACKOFF_S: float = Field(default=0.5, gt=0)
 

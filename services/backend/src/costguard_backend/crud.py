@@ -20,7 +20,8 @@ from costguard_backend.core.sqltypes import utcnow
 from costguard_backend.errors import FieldError, NotFoundError, check_lengths
 from costguard_backend.models import Action, Anomaly, Approval, RootCause
 from costguard_backend.outbox import ACTION_APPROVED, APPROVAL_REQUESTED, enqueue
-from costguard_backend.workflow import TransitionError, record_audit, transition
+from costguard_backend.policy import Policy, PolicyViolation, check_daily_limit, check_proposal
+from costguard_backend.workflow import TransitionError, bump_version, record_audit, transition
 
 
 def _anomaly_public(session: Session, anomalies: list[Anomaly]) -> list[wire.AnomalyPublic]:
@@ -156,6 +157,34 @@ def list_actions(
     return [a.to_public() for a in session.scalars(stmt)], count
 
 
+def refuse(
+    session: Session,
+    violation: PolicyViolation,
+    *,
+    entity_type: str,
+    entity_id: str,
+    actor: str,
+    request_id: str | None,
+    image_digest: str | None,
+    extra: dict[str, Any] | None = None,
+) -> PolicyViolation:
+    """Roll back the caller's work, commit an audit event ``policy_block`` naming the rule, and
+    return ``violation`` for the caller to raise."""
+    session.rollback()
+    record_audit(
+        session,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor=actor,
+        action="policy_block",
+        detail={"rule": violation.rule, "message": violation.message, **(extra or {})},
+        request_id=request_id,
+        image_digest=image_digest,
+    )
+    session.commit()
+    return violation
+
+
 def create_action(
     *,
     session: Session,
@@ -163,15 +192,37 @@ def create_action(
     actor: str,
     request_id: str | None,
     image_digest: str,
+    policy: Policy | None = None,
 ) -> Action:
     """Store a proposal and submit it for approval: audit ``proposed`` then ``pending_approval``
     and an ``approval_requested`` outbox row, one transaction. Raises ``FieldError`` if the
-    anomaly does not exist."""
+    anomaly does not exist, ``PolicyViolation`` (422, audited, nothing stored) if the proposal
+    breaks a rule of ``policy``."""
+    policy = policy or Policy()
     if session.get(Anomaly, action_in.anomaly_id) is None:
         raise FieldError("anomaly_id", f"anomaly {action_in.anomaly_id!r} does not exist")
     values = action_in.model_dump()
     check_lengths(Action.__table__, values)  # type: ignore[attr-defined]
-    action = Action(**values, status=S.proposed.value, version=1)
+    action = Action(
+        **values,
+        status=S.proposed.value,
+        version=1,
+        required_approvals=policy.required_approvals(action_in.risk),
+    )
+    try:
+        check_proposal(policy, session, action)
+    except PolicyViolation as exc:
+        exc.status_code = 422
+        raise refuse(
+            session,
+            exc,
+            entity_type="anomaly",
+            entity_id=action_in.anomaly_id,
+            actor=actor,
+            request_id=request_id,
+            image_digest=image_digest,
+            extra={"action_type": action_in.action_type, "resource_id": action_in.resource_id},
+        ) from exc
     session.add(action)
     session.flush()
     audit = {"request_id": request_id, "image_digest": image_digest}
@@ -190,7 +241,12 @@ def create_action(
         session,
         kind=APPROVAL_REQUESTED,
         action_id=action.id,
-        payload={"title": action.title, "url": f"/api/v1/actions/{action.id}"},
+        payload={
+            "title": action.title,
+            "url": f"/api/v1/actions/{action.id}",
+            "required_approvals": action.required_approvals,
+        },
+        idempotency_key=f"approval-requested-{action.id}",
     )
     session.commit()
     return action
@@ -205,66 +261,84 @@ def decide(
     note: str | None,
     request_id: str | None,
     image_digest: str,
+    policy: Policy | None = None,
 ) -> Action:
     """Approve (comment ``note``) or reject (reason ``note``) as ``actor``; writes the approval
-    row, the audit event and, on approval, the ``action_approved`` outbox row in one transaction.
-    Raises ``TransitionError`` unless the action is pending_approval at its current version."""
+    row, the audit event and, on the final approval, the ``action_approved`` outbox row in one
+    transaction.
+
+    An action needing N distinct approvers (``required_approvals``) stays ``pending_approval``
+    (audit ``approve_partial``) until the N-th; the same approver twice raises
+    ``TransitionError("duplicate_approver")``. Raises ``TransitionError`` unless the action is
+    pending_approval at its current version, and ``PolicyViolation`` (audited) when the final
+    approval would exceed ``max_actions_per_day``."""
+    policy = policy or Policy()
     action = get_action(session=session, action_id=action_id)
-    if approve:
-        values: dict[str, Any] = {"approved_by": actor, "approved_at": utcnow()}
-        to = S.approved
-    else:
-        values = {"rejected_by": actor, "rejection_reason": note}
-        to = S.rejected
-    transition(
-        session,
-        action,
-        to,
-        actor=actor,
-        request_id=request_id,
-        image_digest=image_digest,
-        detail={"comment": note} if note else None,
-        values=values,
-    )
-    session.add(Approval(action_id=action_id, approver=actor, decision=to.value, comment=note))
-    if approve:
-        enqueue(session, kind=ACTION_APPROVED, action_id=action_id, payload={"approver": actor})
-    session.commit()
-    return action
-
-
-def apply_report(
-    *, session: Session, report: wire.ExecutionReport, request_id: str | None, image_digest: str
-) -> tuple[Action, bool]:
-    """Record an executor's final answer; return ``(action, changed)``.
-
-    executing → executed|failed; an ``approved`` action (Archestra path) first moves to
-    executing. The same final status again changes nothing (``changed`` False); any other state
-    raises ``TransitionError``; an unknown action raises ``NotFoundError``.
-    """
-    action = get_action(session=session, action_id=report.action_id)
-    if action.status == report.status:
-        return action, False
-    actor = report.executor or "executor"
-    audit = {"request_id": request_id, "image_digest": image_digest}
-    try:
-        if action.status == S.approved:
-            transition(
-                session, action, S.executing, actor=actor, detail={"via": "webhook"}, **audit
+    if action.status != S.pending_approval:
+        target = S.approved if approve else S.rejected
+        raise TransitionError("invalid_transition", action.status, target.value)
+    previous = set(
+        session.scalars(
+            select(Approval.approver).where(
+                col(Approval.action_id) == action_id, col(Approval.decision) == "approved"
             )
+        )
+    )
+    if actor in previous:
+        raise TransitionError("duplicate_approver", action.status, S.approved.value)
+    audit = {"request_id": request_id, "image_digest": image_digest}
+    if not approve:
         transition(
             session,
             action,
-            report.status,
+            S.rejected,
             actor=actor,
-            detail={"event": report.event},
-            values={"execution_result": report.result},
+            detail={"comment": note} if note else None,
+            values={"rejected_by": actor, "rejection_reason": note},
             **audit,
         )
-    except TransitionError as exc:
-        if exc.current_status != report.status:
-            raise
-        # The same report raced itself (a retrying sender): the first copy won.
-        return get_action(session=session, action_id=report.action_id), False
-    session.commit()
-    return action, True
+        session.add(
+            Approval(action_id=action_id, approver=actor, decision="rejected", comment=note)
+        )
+        session.commit()
+        return action
+    approvers = sorted(previous | {actor})
+    if len(approvers) < action.required_approvals:
+        bump_version(
+            session,
+            action,
+            actor=actor,
+            verb="approve_partial",
+            detail={"approvers": approvers, "required": action.required_approvals, "comment": note},
+            **audit,
+        )
+    else:
+        try:
+            check_daily_limit(policy, session)
+        except PolicyViolation as exc:
+            raise refuse(
+                session, exc, entity_type="action", entity_id=str(action_id), actor=actor, **audit
+            ) from exc
+        transition(
+            session,
+            action,
+            S.approved,
+            actor=actor,
+            detail={"approvers": approvers, **({"comment": note} if note else {})},
+            values={"approved_by": actor, "approved_at": utcnow()},
+            **audit,
+        )
+        enqueue(
+            session,
+            kind=ACTION_APPROVED,
+            action_id=action_id,
+            payload={"approver": actor, "approvers": approvers},
+            idempotency_key=f"action-approved-{action_id}",
+        )
+    session.add(Approval(action_id=action_id, approver=actor, decision="approved", comment=note))
+    try:
+        session.commit()
+    except IntegrityError as exc:  # the same approver raced themself in two requests
+        session.rollback()
+        raise TransitionError("duplicate_approver", action.status, S.approved.value) from exc
+    return action

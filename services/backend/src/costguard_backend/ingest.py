@@ -161,11 +161,20 @@ def _write(
 
 
 def list_costs(
-    *, session: Session, start: date | None, end: date | None, limit: int, offset: int
+    *,
+    session: Session,
+    start: date | None,
+    end: date | None,
+    limit: int,
+    offset: int,
+    resource_id: str | None = None,
 ) -> tuple[list[CostRow], int]:
-    """Stored rows with ``start <= ChargePeriodStart <= end`` (UTC days), ordered by day then
-    dimensions (NULLs first on both backends), and the total count before limit/offset."""
+    """Stored rows with ``start <= ChargePeriodStart <= end`` (UTC days) and, if given, that
+    ``ResourceId``, ordered by day then dimensions (NULLs first on both backends), and the total
+    count before limit/offset."""
     conditions = []
+    if resource_id is not None:
+        conditions.append(col(CostDaily.ResourceId) == resource_id)
     if start:
         conditions.append(col(CostDaily.ChargePeriodStart) >= start)
     if end:

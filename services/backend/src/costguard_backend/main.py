@@ -22,6 +22,7 @@ from costguard_backend.core.config import Settings, get_settings
 from costguard_backend.core.db import make_engine
 from costguard_backend.errors import FieldError, NotFoundError
 from costguard_backend.outbox import OutboxWorker
+from costguard_backend.policy import PolicyViolation, load_policy
 from costguard_backend.workflow import TransitionError
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -29,6 +30,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    policy = load_policy(settings.POLICY_FILE)  # PolicyFileError names the file and field
     engine = make_engine(settings.DATABASE_URL)
 
     @asynccontextmanager
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="CostGuard backend", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.policy = policy
     app.state.engine = engine
     app.state.outbox = None
     app.include_router(ops.router)
@@ -67,6 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(TransitionError)
     async def _conflict(_: Request, exc: TransitionError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail()}, status_code=409)
+
+    @app.exception_handler(PolicyViolation)
+    async def _policy(_: Request, exc: PolicyViolation) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
 
     @app.exception_handler(NotFoundError)
     async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:

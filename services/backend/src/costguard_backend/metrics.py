@@ -9,6 +9,10 @@
 | costguard_webhook_deliveries_total | direction=inbound/outbound, kind, result | webhook traffic |
 | costguard_outbox_pending | – | outbox rows not yet delivered (set at scrape) |
 | costguard_http_request_duration_seconds | method, route, status | API latency |
+| costguard_outbox_delivery_duration_seconds | kind, result=delivered/failed | one attempt |
+
+Business gauges computed at scrape time (spend, anomalies, actions, savings):
+``metrics_collectors``.
 """
 
 from __future__ import annotations
@@ -44,7 +48,16 @@ HTTP_LATENCY = Histogram(
     ["method", "route", "status"],
 )
 
+OUTBOX_DELIVERY_SECONDS = Histogram(
+    "costguard_outbox_delivery_duration_seconds",
+    "Time of one outbox delivery attempt, by kind and result (delivered or failed).",
+    ["kind", "result"],
+)
+
 
 def render() -> tuple[bytes, str]:
     """The exposition text and its content type."""
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+from costguard_backend import metrics_collectors  # noqa: E402,F401  (registers the collector)

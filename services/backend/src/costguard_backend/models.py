@@ -126,6 +126,8 @@ class Action(SQLModel, table=True):
     rejected_by: str | None = Field(default=None, max_length=200)
     rejection_reason: str | None = Field(default=None, sa_type=sa.Text)
     execution_result: dict[str, Any] | None = Field(default=None, sa_type=JSONDoc)
+    # Distinct approvers needed before pending_approval → approved (policy: high risk needs 2).
+    required_approvals: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = _now()
     updated_at: datetime = _now()
 
@@ -134,7 +136,9 @@ class Action(SQLModel, table=True):
 
 
 class Approval(SQLModel, table=True):
-    """One human decision on an action (``decision``: approved | rejected)."""
+    """One human decision on an action (``decision``: approved | rejected); one per approver."""
+
+    __table_args__ = (sa.UniqueConstraint("action_id", "approver", name="uq_approval_approver"),)
 
     id: int | None = Field(default=None, primary_key=True)
     action_id: int = Field(foreign_key="action.id", index=True)
@@ -159,6 +163,12 @@ class AuditEvent(SQLModel, table=True):
     image_digest: str | None = Field(default=None, max_length=200)
     request_id: str | None = Field(default=None, max_length=200)
     created_at: datetime = _now()
+    # Resource state around a tool call (transitions use from_status/to_status).
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSONDoc)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSONDoc)
+    # Hash chain (``audit.py``): hash = sha256(prev_hash + canonical JSON of the entry).
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
 
     def to_public(self) -> wire.AuditEventPublic:
         return wire.AuditEventPublic.model_validate(self, from_attributes=True)
@@ -178,8 +188,32 @@ class Outbox(SQLModel, table=True):
     action_id: int | None = Field(default=None, foreign_key="action.id")
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
     status: str = Field(default="pending", max_length=20)
+    # Sent as the ``Idempotency-Key`` header so a receiver can drop a redelivery.
+    idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = _now()
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _now()
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditHead(SQLModel, table=True):
+    """The one row (id 1) holding the chain's last hash; writers lock it to append in order."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(primary_key=True)
+    seq: int = Field(default=0)
+    last_hash: str = Field(max_length=64)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """A signed inbound delivery already applied (its signature), to refuse replays."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    signature: str = Field(max_length=100, unique=True)
+    body_sha256: str = Field(max_length=64)
+    action_id: int | None = Field(default=None)
+    received_at: datetime = _now()

@@ -1,55 +1,63 @@
-"""Transactional outbox: notifications written with the change they announce, delivered later.
+"""Transactional outbox: notifications written with the change they announce, delivered later
+(what each kind does: ``dispatch.py``).
 
-Kinds:
-- ``approval_requested`` (written when an action reaches pending_approval): delivered as a log
-  line (Slack comes later).
-- ``action_approved`` (written by the approval): with ``ARCHESTRA_API_URL`` set, POST
-  ``{ARCHESTRA_API_URL}/api/v1/webhooks/workflow/resume`` ``{"event":"action_review",
-  "action_id":…,"status":"approved","approver":…}``; without it (embedded orchestrator) move the
-  action approved → executing (actor ``orchestrator``) and POST its ``ActionPublic`` JSON to
-  ``{EXECUTOR_URL}/execute``.
-
-Delivery is at-least-once: a worker claims a due row by pushing ``next_attempt_at`` forward (a
-lease, so several backend replicas can share the table), then marks it delivered, or retries with
-exponential backoff, or after ``OUTBOX_MAX_ATTEMPTS`` marks it ``dead`` (an embedded dispatch that
-dies also fails its action, so nothing waits forever in ``executing``).
+Every row has a unique ``idempotency_key`` sent with each attempt. Delivery is at-least-once: a
+worker claims a due row by pushing ``next_attempt_at`` forward (a lease, so several backend
+replicas can share the table and a killed worker's row comes due again), then marks it
+delivered, or retries with exponential backoff (``OUTBOX_BACKOFF_BASE_S`` · 2^(attempt-1), at
+most ``OUTBOX_BACKOFF_MAX_S``), or after ``OUTBOX_MAX_ATTEMPTS`` marks it ``dead``. A receiver
+that keeps the keys it has seen therefore acts exactly once per key.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from costguard_core.models import ActionStatus as S
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from costguard_backend import metrics
 from costguard_backend.core.config import Settings
 from costguard_backend.core.sqltypes import utcnow
-from costguard_backend.models import Action, Outbox
-from costguard_backend.workflow import TransitionError, transition
+from costguard_backend.dispatch import (
+    ACTION_APPROVED,
+    ACTION_FINISHED,
+    APPROVAL_REQUESTED,
+    DeliveryError,
+    Dispatcher,
+)
+from costguard_backend.models import Outbox
 
 logger = logging.getLogger(__name__)
 
-APPROVAL_REQUESTED = "approval_requested"
-ACTION_APPROVED = "action_approved"
-ORCHESTRATOR = "orchestrator"
-
-
-class DeliveryError(Exception):
-    """This attempt failed and should be retried."""
+__all__ = [
+    "ACTION_APPROVED",
+    "ACTION_FINISHED",
+    "APPROVAL_REQUESTED",
+    "OutboxWorker",
+    "enqueue",
+    "pending_count",
+]
 
 
 def enqueue(
-    session: Session, *, kind: str, action_id: int | None, payload: dict[str, Any]
+    session: Session,
+    *,
+    kind: str,
+    action_id: int | None,
+    payload: dict[str, Any],
+    idempotency_key: str | None = None,
 ) -> Outbox:
-    """Add an outbox row to the caller's transaction (not committed here)."""
-    row = Outbox(kind=kind, action_id=action_id, payload=payload)
+    """Add an outbox row to the caller's transaction (not committed here). ``idempotency_key``
+    defaults to ``{kind}-{uuid4}``; a key already used makes the commit fail (IntegrityError)."""
+    key = idempotency_key or f"{kind}-{uuid.uuid4().hex}"
+    row = Outbox(kind=kind, action_id=action_id, payload=payload, idempotency_key=key)
     session.add(row)
     return row
 
@@ -66,6 +74,7 @@ class OutboxWorker:
         self.engine = engine
         self.settings = settings
         self.http = http or httpx.Client(timeout=settings.OUTBOX_HTTP_TIMEOUT_S)
+        self.dispatcher = Dispatcher(settings, self.http)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -106,7 +115,8 @@ class OutboxWorker:
         return sum(1 for row_id in due if self._attempt(row_id, now))
 
     def _claim(self, session: Session, row_id: int, now: datetime) -> bool:
-        lease = now + timedelta(seconds=self.settings.OUTBOX_HTTP_TIMEOUT_S * 3 + 30)
+        lease_s = self.settings.OUTBOX_LEASE_S or self.settings.OUTBOX_HTTP_TIMEOUT_S * 3 + 30
+        lease = now + timedelta(seconds=lease_s)
         claimed = session.execute(
             update(Outbox)
             .where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
@@ -123,7 +133,7 @@ class OutboxWorker:
             row = session.get(Outbox, row_id)
             assert row is not None
             try:
-                note = self._deliver(session, row)
+                note = self.dispatcher.deliver(session, row)
             except (DeliveryError, httpx.HTTPError) as exc:
                 self._failed(session, row, f"{type(exc).__name__}: {exc}")
                 return True
@@ -161,91 +171,4 @@ class OutboxWorker:
         session.commit()
         metrics.WEBHOOK_DELIVERIES.labels("outbound", row.kind, "dead" if dead else "retry").inc()
         if dead:
-            self._give_up(session, row)
-
-    # -- kinds ------------------------------------------------------------------------------
-    def _deliver(self, session: Session, row: Outbox) -> str | None:
-        """Deliver ``row``; return a note kept in ``last_error`` (why nothing was sent) or None."""
-        if row.kind == APPROVAL_REQUESTED:
-            logger.info(
-                "approval requested: action %s %r (%s)",
-                row.action_id,
-                row.payload.get("title"),
-                row.payload.get("url"),
-            )
-            return None
-        if row.kind != ACTION_APPROVED:
-            raise DeliveryError(f"unknown outbox kind {row.kind!r}")
-        if self.settings.ARCHESTRA_API_URL:
-            self._post(
-                f"{self.settings.ARCHESTRA_API_URL.rstrip('/')}/api/v1/webhooks/workflow/resume",
-                {
-                    "event": "action_review",
-                    "action_id": row.action_id,
-                    "status": "approved",
-                    "approver": row.payload.get("approver"),
-                },
-                self.settings.ARCHESTRA_API_TOKEN,
-                row,
-            )
-            return None
-        return self._dispatch_embedded(session, row)
-
-    def _dispatch_embedded(self, session: Session, row: Outbox) -> str | None:
-        action = session.get(Action, row.action_id, populate_existing=True)
-        if action is None:
-            raise DeliveryError(f"action {row.action_id} does not exist")
-        if action.status == S.approved:
-            try:
-                transition(
-                    session,
-                    action,
-                    S.executing,
-                    actor=ORCHESTRATOR,
-                    request_id=f"outbox-{row.id}",
-                    image_digest=self.settings.IMAGE_DIGEST,
-                    detail={"outbox_id": row.id, "executor_url": self.settings.EXECUTOR_URL},
-                )
-                session.commit()
-            except TransitionError as exc:
-                raise DeliveryError(str(exc)) from exc
-        if action.status != S.executing:
-            # Already reported (an earlier attempt got through) or cancelled: nothing to send.
-            return f"not sent: action is {action.status}"
-        body = action.to_public().model_dump(mode="json")
-        self._post(
-            f"{self.settings.EXECUTOR_URL.rstrip('/')}/execute",
-            body,
-            self.settings.EXECUTOR_TOKEN,
-            row,
-        )
-        return None
-
-    def _post(self, url: str, body: dict[str, Any], token: str | None, row: Outbox) -> None:
-        headers = {"X-Request-ID": f"outbox-{row.id}"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        resp = self.http.post(url, json=body, headers=headers)
-        if not resp.is_success:
-            raise DeliveryError(f"POST {url} answered {resp.status_code}: {resp.text[:300]}")
-
-    def _give_up(self, session: Session, row: Outbox) -> None:
-        if row.kind != ACTION_APPROVED or self.settings.ARCHESTRA_API_URL:
-            return
-        action = session.get(Action, row.action_id, populate_existing=True)
-        if action is None or action.status != S.executing:
-            return
-        try:
-            transition(
-                session,
-                action,
-                S.failed,
-                actor=ORCHESTRATOR,
-                request_id=f"outbox-{row.id}",
-                image_digest=self.settings.IMAGE_DIGEST,
-                detail={"outbox_id": row.id},
-                values={"execution_result": {"error": "dispatch failed", "detail": row.last_error}},
-            )
-            session.commit()
-        except TransitionError:
-            pass  # the executor reported meanwhile: its answer stands
+            self.dispatcher.give_up(session, row)

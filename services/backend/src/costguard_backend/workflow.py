@@ -13,6 +13,7 @@ together or not at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import event, update
 from sqlmodel import Session
 
 from costguard_backend import metrics
+from costguard_backend.audit import remember_order
 from costguard_backend.core.sqltypes import utcnow
 from costguard_backend.models import Action, AuditEvent
 
@@ -87,8 +89,11 @@ def record_audit(
     from_status: str | None = None,
     to_status: str | None = None,
     detail: Mapping[str, Any] | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add one audit event to the session's transaction (not committed here)."""
+    """Add one audit event to the session's transaction (not committed here); it is chained
+    (``audit.py``) when flushed. ``before``/``after`` are a resource's state around a tool call."""
     audit = AuditEvent(
         entity_type=entity_type,
         entity_id=entity_id,
@@ -96,12 +101,20 @@ def record_audit(
         action=action,
         from_status=from_status,
         to_status=to_status,
-        detail=dict(detail or {}),
+        detail=_as_stored(detail) or {},
+        before=_as_stored(before),
+        after=_as_stored(after),
         image_digest=image_digest,
         request_id=request_id,
     )
     session.add(audit)
+    remember_order(session, audit)
     return audit
+
+
+def _as_stored(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    # Hash exactly what the JSON column gives back (Decimals and dates become strings).
+    return None if doc is None else json.loads(json.dumps(dict(doc), default=str))
 
 
 def transition(
@@ -155,6 +168,45 @@ def transition(
         image_digest=image_digest,
     )
     session.info.setdefault("transitions", []).append((current.value, to.value))
+    session.flush()
+    session.refresh(action)
+    return action
+
+
+def bump_version(
+    session: Session,
+    action: Action,
+    *,
+    actor: str,
+    verb: str,
+    request_id: str | None,
+    image_digest: str | None,
+    detail: Mapping[str, Any] | None = None,
+) -> Action:
+    """Record a step that keeps the status (e.g. the first of two approvals) under the same
+    optimistic lock as ``transition``; raises ``TransitionError("concurrent_update")``."""
+    result = session.execute(
+        update(Action)
+        .where(Action.id == action.id, Action.version == action.version)  # type: ignore[arg-type]
+        .values(version=action.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        fresh = session.get(Action, action.id, populate_existing=True)
+        raise TransitionError("concurrent_update", fresh.status if fresh else "deleted", verb)
+    record_audit(
+        session,
+        entity_type="action",
+        entity_id=str(action.id),
+        actor=actor,
+        action=verb,
+        from_status=action.status,
+        to_status=action.status,
+        detail=detail,
+        request_id=request_id,
+        image_digest=image_digest,
+    )
     session.flush()
     session.refresh(action)
     return action

@@ -1,21 +1,28 @@
 """The dashboard's only way to the backend: ``costguard_core.client.BackendClient`` over HTTP.
 
-Settings come from the environment (read on every call, so a rerun sees a changed value):
-``BACKEND_URL`` (default ``http://127.0.0.1:8000``) and ``COSTGUARD_API_KEY`` (default the local
-dev approver key ``dev-approver-key``, which the backend only accepts with ENVIRONMENT=local).
+``BACKEND_URL`` (default ``http://127.0.0.1:8000``) is read on every call, so a rerun sees a
+changed value; the API key is the signed-in user's (:mod:`costguard_ui.auth`).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, Literal
 
+import httpx
 from costguard_core.client import BackendClient, BackendError
-from costguard_core.models import ActionPublic, AnomalyPublic, AuditEventPublic
+from costguard_core.models import (
+    ActionPublic,
+    ActionStatus,
+    AnomalyPublic,
+    AuditEventPublic,
+    CostRow,
+)
 
 DEFAULT_BACKEND_URL = "http://127.0.0.1:8000"
-DEFAULT_API_KEY = "dev-approver-key"
+FeedbackKind = Literal["accurate", "not_an_issue", "planned_activity"]
 #: Page size for list calls; large enough that a dashboard load is a handful of requests.
 PAGE_SIZE = 200
 #: How many of the newest anomalies / actions the tables show (totals still count everything).
@@ -26,10 +33,9 @@ def backend_url() -> str:
     return os.environ.get("BACKEND_URL", DEFAULT_BACKEND_URL)
 
 
-def make_client() -> BackendClient:
-    """A client for ``BACKEND_URL`` with ``COSTGUARD_API_KEY`` (10 s timeout: never hang a page)."""
-    key = os.environ.get("COSTGUARD_API_KEY") or DEFAULT_API_KEY
-    return BackendClient(backend_url(), key, timeout=10.0)
+def make_client(api_key: str) -> BackendClient:
+    """A client for ``BACKEND_URL`` with ``api_key`` (10 s timeout: never hang a page)."""
+    return BackendClient(backend_url(), api_key, timeout=10.0)
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,52 @@ def load_dashboard(client: BackendClient) -> DashboardData:
 def action_audit(client: BackendClient, action_id: int) -> list[AuditEventPublic]:
     """The audit trail of one action, oldest first (all pages)."""
     return _all_pages(client.audit_events, entity_type="action", entity_id=str(action_id))
+
+
+def latest_cost_day(client: BackendClient) -> date | None:
+    """The newest ``ChargePeriodStart`` stored (rows come ordered by day), or ``None``."""
+    _, count = client.list_costs(limit=1)
+    if count == 0:
+        return None
+    rows, _ = client.list_costs(limit=1, offset=count - 1)
+    return rows[0].ChargePeriodStart if rows else None
+
+
+def recent_costs(client: BackendClient, days: int) -> list[CostRow]:
+    """Every daily row of the ``days`` UTC days ending on the newest stored day."""
+    last = latest_cost_day(client)
+    if last is None:
+        return []
+    return client.all_costs(start=last - timedelta(days=days - 1), end=last)
+
+
+def action_counts(client: BackendClient) -> dict[str, int]:
+    """``{status: number of actions}`` for every ``ActionStatus`` (one count query each)."""
+    return {s.value: client.list_actions(status=s.value, limit=1)[1] for s in ActionStatus}
+
+
+def post_feedback(
+    api_key: str, anomaly_id: str, kind: FeedbackKind, comment: str | None
+) -> dict[str, Any]:
+    """``POST /api/v1/anomalies/{id}/feedback`` with ``{"kind", "comment"}``; answers the JSON.
+
+    Raises ``BackendError`` on a non-2xx answer (404 with FastAPI's ``Not Found`` detail while the
+    backend has no such route) and ``httpx.HTTPError`` when unreachable.
+    """
+    url = f"{backend_url().rstrip('/')}/api/v1/anomalies/{anomaly_id}/feedback"
+    resp = httpx.post(
+        url,
+        json={"kind": kind, "comment": comment},
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=10.0,
+    )
+    if resp.status_code >= 400:
+        try:
+            detail = resp.json().get("detail", resp.text)
+        except ValueError:
+            detail = resp.text
+        raise BackendError(resp.status_code, detail, "POST", url)
+    return resp.json() if resp.content else {}
 
 
 def describe_error(exc: BackendError, verb: str, action_id: int) -> str:

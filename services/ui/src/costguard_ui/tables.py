@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
-from costguard_core.models import ActionPublic, AnomalyPublic, AuditEventPublic, RootCause
+from costguard_core.models import ActionPublic, AnomalyPublic, AuditEventPublic, CostRow, RootCause
 
 SERIOUS = ("high", "critical")
 
@@ -124,3 +124,62 @@ def audit_frame(events: list[AuditEventPublic]) -> pd.DataFrame:
         for e in events
     ]
     return pd.DataFrame(rows, columns=["created_at", "actor", "action", "from_status", "to_status"])
+
+
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def severity_counts(open_anomalies: list[AnomalyPublic]) -> dict[str, int]:
+    """``{severity: open anomalies}`` for every severity, most severe first (zeros kept)."""
+    return {s: sum(1 for a in open_anomalies if a.severity == s) for s in SEVERITIES}
+
+
+def spend_frame(rows: list[CostRow]) -> pd.DataFrame:
+    """Spend per BillingCurrency, ProviderName and ServiceName, largest EffectiveCost first.
+
+    ``BilledCost`` and ``EffectiveCost`` are exact ``Decimal`` sums in the row's currency
+    (currencies are never added together); ``days`` counts the UTC days with rows.
+    """
+    sums: dict[tuple[str, str, str], list] = {}
+    for r in rows:
+        entry = sums.setdefault(
+            (r.BillingCurrency, r.ProviderName, r.ServiceName), [Decimal(0), Decimal(0), set()]
+        )
+        entry[0] += r.BilledCost
+        entry[1] += r.EffectiveCost
+        entry[2].add(r.ChargePeriodStart)
+    records = [
+        {
+            "BillingCurrency": cur,
+            "ProviderName": provider,
+            "ServiceName": service,
+            "BilledCost": billed,
+            "EffectiveCost": effective,
+            "days": len(days),
+        }
+        for (cur, provider, service), (billed, effective, days) in sums.items()
+    ]
+    records.sort(key=lambda r: (r["BillingCurrency"], -r["EffectiveCost"]))
+    columns = [
+        "BillingCurrency",
+        "ProviderName",
+        "ServiceName",
+        "BilledCost",
+        "EffectiveCost",
+        "days",
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def daily_provider_spend(rows: list[CostRow], currency: str) -> pd.DataFrame:
+    """EffectiveCost per UTC day and ProviderName in one ``currency`` (floats, for charting)."""
+    frame = pd.DataFrame(
+        [
+            {"day": r.ChargePeriodStart, "ProviderName": r.ProviderName, "cost": r.EffectiveCost}
+            for r in rows
+            if r.BillingCurrency == currency
+        ],
+        columns=["day", "ProviderName", "cost"],
+    )
+    grouped = frame.groupby(["day", "ProviderName"], as_index=False)["cost"].sum()
+    return grouped.assign(cost=grouped["cost"].astype(float))

@@ -7,6 +7,7 @@ github.com/finopsfoundation/focus_converters, conversion_configs/aws); README.md
 from __future__ import annotations
 
 import json
+import re
 
 from costguard_core.focus._plan import (
     MONEY_TYPE,
@@ -117,6 +118,46 @@ _MONEY_SOURCES = {
 }
 
 
+_SNAKE_RE = re.compile(r"(?<!^)(?=[A-Z])")
+_LEGACY_NEEDED = (
+    "identity/LineItemId",
+    "lineItem/LineItemType",
+    "lineItem/ProductCode",
+    "lineItem/UsageStartDate",
+    "lineItem/UsageAccountId",
+    "lineItem/ResourceId",
+    "lineItem/CurrencyCode",
+    "bill/PayerAccountId",
+    "product/ProductName",
+    "product/region",
+    "product/regionCode",
+    "reservation/ReservationARN",
+    *_MONEY_SOURCES.values(),
+)
+
+
+def _snake(legacy: str) -> str:
+    return "_".join(_SNAKE_RE.sub("_", part).lower() for part in legacy.split("/"))
+
+
+_FROM_SNAKE = {_snake(name): name for name in _LEGACY_NEEDED}
+
+
+def legacy_names(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """CUR 2.0 / Athena snake_case names (``line_item_unblended_cost``) as legacy CUR names
+    (``lineItem/UnblendedCost``), so one plan serves both; positions are unchanged.
+    ``resource_tags_user_<k>`` (Athena) becomes ``resourceTags/user:<k>``."""
+    out = []
+    for name in columns:
+        if name in _FROM_SNAKE:
+            out.append(_FROM_SNAKE[name])
+        elif name.startswith("resource_tags_user_"):
+            out.append(_TAG_PREFIX + name[len("resource_tags_user_") :])
+        else:
+            out.append(name)
+    return tuple(out)
+
+
 def _case(column: str, mapping: dict[str, str]) -> str:
     whens = " ".join(
         f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in sorted(mapping.items())
@@ -124,11 +165,9 @@ def _case(column: str, mapping: dict[str, str]) -> str:
     return f"CASE {column} {whens} ELSE CAST(NULL AS VARCHAR) END"
 
 
-def _tags_json(cols: Columns) -> str:
-    """A JSON object of the non-empty ``resourceTags/user:*`` values, keys without the prefix."""
-    keys = sorted(
-        (name[len(_TAG_PREFIX) :], name) for name in cols.names if name.startswith(_TAG_PREFIX)
-    )
+def tags_json(cols: Columns, prefix: str = _TAG_PREFIX) -> str:
+    """A JSON object of the non-empty ``<prefix><key>`` column values, keys without the prefix."""
+    keys = sorted((name[len(prefix) :], name) for name in cols.names if name.startswith(prefix))
     if not keys:
         return "CAST(NULL AS VARCHAR)"
     parts = [
@@ -154,7 +193,8 @@ def cur_plan(cols: Columns) -> Plan:
         "ResourceId": cols.ref("lineItem/ResourceId"),
         "ChargeCategory": _case(line_type, CHARGE_CATEGORY),
         "BillingCurrency": cols.require("lineItem/CurrencyCode"),
-        "tags_raw": _tags_json(cols),
+        # CUR 2.0 holds tags in one JSON map column; legacy CUR in one column per tag.
+        "tags_raw": cols.ref("resource_tags") if cols.has("resource_tags") else tags_json(cols),
         "line_type": line_type,
         "ri_arn": cols.ref("reservation/ReservationARN"),
     }

@@ -14,7 +14,7 @@ import duckdb
 
 from costguard_core.errors import InputError
 
-Format = Literal["focus", "aws-cur"]
+Format = Literal["focus", "aws-cur", "azure", "oci", "gcp", "gcp-legacy"]
 Container = Literal["csv", "parquet"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -98,13 +98,42 @@ def _parquet_header(path: str) -> tuple[str, ...]:
     return tuple(str(r[0]) for r in rows)
 
 
+# CUR 2.0 (Data Exports) and Athena-style CUR write the same columns in snake_case.
+_CUR_SNAKE_MARKERS = frozenset(
+    {
+        "identity_line_item_id",
+        "bill_payer_account_id",
+        "line_item_line_item_type",
+        "line_item_usage_start_date",
+        "line_item_unblended_cost",
+        "line_item_usage_account_id",
+        "line_item_product_code",
+    }
+)
+_AZURE_DAY = frozenset({"date", "usagedatetime", "usagedate"})
+_AZURE_COST = frozenset({"costinbillingcurrency", "cost", "pretaxcost"})
+
+
 def classify(columns: tuple[str, ...]) -> Format | None:
-    """``"aws-cur"`` or ``"focus"`` for a header's column names, ``None`` when neither."""
+    """The export format a header's column names say, ``None`` when none matches.
+
+    ``focus`` is checked first: a FOCUS export from any provider (AWS FOCUS_1_2_AWS, Azure
+    FocusCost, GCP's FOCUS view, OCI FOCUS reports) is read as FOCUS, never as its native format.
+    """
     names = set(columns)
-    if len(names & _CUR_MARKERS) >= 2:
-        return "aws-cur"
+    lower = {n.lower() for n in columns}
     if "ChargePeriodStart" in names and len(names & _FOCUS_MARKERS) >= 2:
         return "focus"
+    if len(names & _CUR_MARKERS) >= 2 or len(names & _CUR_SNAKE_MARKERS) >= 2:
+        return "aws-cur"
+    if "lineItem/intervalUsageStart" in names and "cost/myCost" in names:
+        return "oci"
+    if {"usage_start_time", "service.description", "cost"} <= names:
+        return "gcp"
+    if {"Line Item", "Start Time", "Cost"} <= names:
+        return "gcp-legacy"
+    if lower & _AZURE_DAY and lower & _AZURE_COST and "metercategory" in lower:
+        return "azure"
     return None
 
 
@@ -126,7 +155,8 @@ def read_header(path: str) -> Header:
     if fmt is None:
         shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
         raise InputError(
-            f"unknown header (neither FOCUS nor legacy AWS CUR); columns: {shown}",
+            "unknown header (not FOCUS, AWS CUR, Azure cost details, GCP billing export or "
+            f"OCI cost report); columns: {shown}",
             path=path,
             row=1 if container == "csv" else None,
         )
@@ -134,7 +164,7 @@ def read_header(path: str) -> Header:
 
 
 def detect_format(path: str | os.PathLike[str]) -> tuple[str, bool]:
-    """Return ``(format, compressed)``: format ``"focus"`` or ``"aws-cur"``, compressed when gzip.
+    """Return ``(format, compressed)``: format one of ``Format``, compressed when gzip.
 
     Decided from the file's magic bytes and header, not its name. Raises InputError.
     """

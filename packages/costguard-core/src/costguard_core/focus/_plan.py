@@ -55,8 +55,10 @@ class Columns:
         self.names = names
         self.path = path
         self._pos: dict[str, str] = {}
+        self._lower: dict[str, str] = {}
         for i, name in enumerate(names):
             self._pos.setdefault(name, f"c{i}")
+            self._lower.setdefault(name.lower(), name)
 
     def has(self, name: str) -> bool:
         return name in self._pos
@@ -64,6 +66,32 @@ class Columns:
     def ref(self, name: str) -> str:
         """SQL for the column, or a typed NULL when the file has no such column."""
         return self._pos.get(name, "CAST(NULL AS VARCHAR)")
+
+    def name(self, *alternatives: str) -> str | None:
+        """The header's spelling of the first alternative present, ignoring case (Azure exports
+        spell the same column ``CostInBillingCurrency`` or ``costInBillingCurrency``)."""
+        for alt in alternatives:
+            if alt in self._pos:
+                return alt
+            if alt.lower() in self._lower:
+                return self._lower[alt.lower()]
+        return None
+
+    def find(self, *alternatives: str) -> str:
+        """Like :meth:`ref` for the first alternative present, ignoring case; typed NULL if none."""
+        found = self.name(*alternatives)
+        return self.ref(found) if found else "CAST(NULL AS VARCHAR)"
+
+    def need(self, *alternatives: str, focus_field: str) -> str:
+        """Like :meth:`find`, but InputError naming the field when no alternative is present."""
+        found = self.name(*alternatives)
+        if found is None:
+            raise InputError(
+                f"missing required column {' or '.join(alternatives)}",
+                path=self.path,
+                field=focus_field,
+            )
+        return self.ref(found)
 
     def require(self, *alternatives: str, focus_field: str | None = None) -> str:
         """SQL for the first present alternative; InputError naming the field when none is."""

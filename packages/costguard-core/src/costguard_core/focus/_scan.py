@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import duckdb
 
 from costguard_core.errors import InputError
-from costguard_core.focus._cur_map import cur_plan
+from costguard_core.focus._azure_oci_map import azure_plan, oci_plan
+from costguard_core.focus._cur_map import cur_plan, legacy_names
 from costguard_core.focus._detect import Header
 from costguard_core.focus._focus_map import focus_plan
+from costguard_core.focus._gcp_map import gcp_legacy_plan, gcp_plan
 from costguard_core.focus._plan import TEXT_COLUMNS, Columns, Plan, quote_literal, staged_sql
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
@@ -28,6 +30,19 @@ _CSV_REASONS = (
     (re.compile(r"[Ii]nvalid unicode"), "not valid UTF-8 text"),
     (re.compile(r"[Mm]aximum line size"), "line longer than the CSV reader's limit"),
 )
+# DuckDB's strict parser reports mixed CRLF/LF line endings (koku's camel_azure_version_2.csv)
+# without a line number; say what the usual cause is instead of the parser's internals.
+_CSV_STATE = "CSV Parser state machine reached an invalid state"
+
+
+_PLANS = {
+    "focus": focus_plan,
+    "aws-cur": cur_plan,
+    "azure": azure_plan,
+    "oci": oci_plan,
+    "gcp": gcp_plan,
+    "gcp-legacy": gcp_legacy_plan,
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,12 @@ def _translate(exc: duckdb.Error, path: str) -> InputError:
             if found:
                 return InputError(message.format(*found.groups()), path=path, row=int(line[1]))
         return InputError("malformed CSV row", path=path, row=int(line[1]))
+    if _CSV_STATE in text:
+        return InputError(
+            "not RFC 4180 CSV (often mixed CRLF and LF line endings; rewrite the file with one "
+            "line ending, e.g. dos2unix)",
+            path=path,
+        )
     if "overflow" in text.lower():
         return InputError("a cost sum is too large for DECIMAL(38, 24)", path=path)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
@@ -109,8 +130,8 @@ def _first_bad_row(con: duckdb.DuckDBPyConnection, scan: FileScan, path: str) ->
 
 def scan_file(con: duckdb.DuckDBPyConnection, header: Header, path: str, index: int) -> FileScan:
     """Aggregate ``path`` into temp table ``cg_agg_<index>``; raise InputError on bad input."""
-    cols = Columns(header.columns, path)
-    plan = focus_plan(cols) if header.format == "focus" else cur_plan(cols)
+    names = legacy_names(header.columns) if header.format == "aws-cur" else header.columns
+    plan = _PLANS[header.format](Columns(names, path))
     source, extra, rn = _source(header, path)
     table = f"cg_agg_{index}"
     dims = ", ".join(TEXT_COLUMNS)

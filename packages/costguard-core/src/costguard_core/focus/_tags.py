@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 
 EMPTY_TAGS = "{}"
@@ -12,15 +13,25 @@ def canonical_tags(raw: str | None) -> str:
 
     Keys are sorted, separators are compact and non-ASCII is kept as is. Values become strings
     (FOCUS allows key-only tags with a null value: those become ``""``; numbers and booleans
-    become their JSON text). ``None``/empty -> ``"{}"``. Raises ValueError for text that is not a
-    JSON object of scalar values.
+    become their JSON text). ``None``/empty -> ``"{}"``. GCP's label list
+    ``[{"key": k, "value": v}, ...]`` becomes ``{k: v}``, and a Python-literal rendering of
+    either shape (koku's GCP CSVs write ``[{'key': 'a', 'value': 'b'}]``) is accepted.
+    Raises ValueError for text that is not a JSON object of scalar values or such a list.
     """
     if raw is None or not raw.strip():
         return EMPTY_TAGS
     try:
         parsed = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"Tags is not valid JSON ({exc.msg})") from exc
+        try:
+            parsed = ast.literal_eval(raw.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise ValueError(f"Tags is not valid JSON ({exc.msg})") from exc
+    if isinstance(parsed, list) and all(
+        isinstance(item, dict) and set(item) <= {"key", "value"} and "key" in item
+        for item in parsed
+    ):
+        parsed = {str(item["key"]): item.get("value") for item in parsed}
     if not isinstance(parsed, dict):
         raise ValueError("Tags is not a JSON object")
     tags: dict[str, str] = {}

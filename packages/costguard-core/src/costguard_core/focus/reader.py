@@ -12,13 +12,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
 
 import duckdb
 import pandas as pd
 
 from costguard_core.errors import InputError
-from costguard_core.focus._detect import read_header
+from costguard_core.focus._detect import Format, read_header
 from costguard_core.focus._plan import MACROS, TEXT_COLUMNS
 from costguard_core.focus._scan import FileScan, locate_tags, scan_file
 from costguard_core.focus._tags import canonical_tags
@@ -41,7 +40,7 @@ class SourceFile:
     """One input file: detected format, gzip flag, line items read and its currency (one)."""
 
     path: str
-    format: Literal["focus", "aws-cur"]
+    format: Format
     compressed: bool
     rows: int
     currencies: tuple[str, ...]

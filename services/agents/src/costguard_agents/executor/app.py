@@ -13,12 +13,8 @@ from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from costguard_agents.config import ExecutorSettings
-from costguard_agents.executor.run import (
-    NotExecutableError,
-    build_report,
-    check_executable,
-    deliver_report,
-)
+from costguard_agents.executor.flow import build_report
+from costguard_agents.executor.run import NotExecutableError, check_executable, deliver_report
 
 log = logging.getLogger("costguard_agents.executor")
 _bearer = HTTPBearer(auto_error=False)
@@ -27,8 +23,9 @@ _bearer = HTTPBearer(auto_error=False)
 async def execute_in_background(
     action: ActionPublic, tool: str, settings: ExecutorSettings
 ) -> None:
-    """Plan the action and deliver the report; a report that cannot be delivered is logged
-    (the backend's outbox re-dispatches actions left in ``executing``)."""
+    """Run the action (pre-checks, phases, rollback, verification) and deliver the report; a
+    report that cannot be delivered is logged (the backend's outbox re-dispatches actions left
+    in ``executing``)."""
     report = await build_report(action, tool, settings)
     try:
         answer = await anyio.to_thread.run_sync(deliver_report, report, settings)

@@ -1,8 +1,6 @@
-"""What the executor does with one approved action: plan it through the MCP server, report back.
-
-The flow is ``check_executable`` (synchronous, before the 202) → ``plan_action`` (MCP tool call,
-always ``dry_run=True`` in this release) → ``deliver_report`` (signed webhook, retried while the
-backend is unreachable or answering 5xx/429).
+"""The executor's edges: ``check_executable`` (synchronous, before the 202), the action's
+idempotency key, and ``deliver_report`` (signed webhook, retried while the backend is unreachable
+or answering 5xx/429). What happens in between is ``flow.build_report``.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from typing import Any, get_args
 import httpx
 from costguard_core.client import BackendClient, BackendError
 from costguard_core.models import ActionPublic, ActionStatus, ActionType, ExecutionReport
-from mcp import Client
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from costguard_agents.config import ExecutorSettings
@@ -30,10 +27,6 @@ class NotExecutableError(Exception):
     """The action may not be executed: wrong status or an action type with no tool."""
 
 
-class ToolCallError(Exception):
-    """The MCP server answered the tool call with an error result (``is_error``)."""
-
-
 def check_executable(action: ActionPublic) -> str:
     """Return the MCP tool name for ``action``; raise ``NotExecutableError`` if its status is not
     ``approved``/``executing`` or its ``action_type`` has no tool."""
@@ -47,44 +40,10 @@ def check_executable(action: ActionPublic) -> str:
     return tool
 
 
-async def plan_action(action: ActionPublic, tool: str, *, mcp_url: str, timeout_s: float) -> dict:
-    """Call ``tool`` with the action's ``parameters`` and ``dry_run=True`` (forced: a parameter
-    asking for real execution is overridden). Returns the tool's structured content (the
-    CloudCallPlan dict). Raises ``ToolCallError`` on an error result; transport errors propagate.
-    """
-    arguments: dict[str, Any] = {**action.parameters, "dry_run": True}
-    async with Client(mcp_url, read_timeout_seconds=timeout_s) as client:
-        result = await client.call_tool(tool, arguments)
-    if result.is_error:
-        text = " ".join(getattr(c, "text", "") for c in result.content).strip()
-        raise ToolCallError(text or f"tool {tool} failed without a message")
-    if result.structured_content is None:
-        raise ToolCallError(f"tool {tool} returned no structured content")
-    return result.structured_content
-
-
-async def build_report(
-    action: ActionPublic, tool: str, settings: ExecutorSettings
-) -> ExecutionReport:
-    """Run the tool and turn the outcome into a report: ``executed`` with ``{"dry_run": true,
-    "tool", "plan"}``, or ``failed`` with ``{"dry_run": true, "tool", "error"}``."""
-    try:
-        plan = await plan_action(
-            action, tool, mcp_url=settings.MCP_URL, timeout_s=settings.MCP_TIMEOUT_S
-        )
-    except ToolCallError as exc:
-        return _report(action, "failed", {"dry_run": True, "tool": tool, "error": str(exc)})
-    except Exception as exc:  # any transport or protocol failure is the action's failure
-        log.exception("MCP call for action %s failed", action.id)
-        error = f"MCP call to {settings.MCP_URL} failed: {type(exc).__name__}: {exc}"
-        return _report(action, "failed", {"dry_run": True, "tool": tool, "error": error})
-    return _report(action, "executed", {"dry_run": True, "tool": tool, "plan": plan})
-
-
-def _report(action: ActionPublic, status: str, result: dict) -> ExecutionReport:
-    return ExecutionReport(
-        action_id=action.id, status=status, result=result, executor=EXECUTOR_NAME
-    )
+def idempotency_key(action: ActionPublic) -> str:
+    """One key per action, so a re-dispatched action is executed once by the MCP server (the
+    creation time keeps keys distinct when a fresh database reuses action ids)."""
+    return f"action-{action.id}-{action.created_at:%Y%m%dT%H%M%S%f}"
 
 
 def _transient(exc: BaseException) -> bool:

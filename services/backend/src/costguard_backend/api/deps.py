@@ -16,12 +16,17 @@ from sqlmodel import Session
 
 from costguard_backend.core.config import Principal, Settings
 from costguard_backend.core.db import session_scope
+from costguard_backend.policy import Policy
 
 _bearer = HTTPBearer(auto_error=False)
 
 
 def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_policy_dep(request: Request) -> Policy:
+    return request.app.state.policy
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -34,6 +39,7 @@ def get_request_id(request: Request) -> str:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_db)]
+PolicyDep = Annotated[Policy, Depends(get_policy_dep)]
 RequestIdDep = Annotated[str, Depends(get_request_id)]
 
 

@@ -66,6 +66,23 @@ class Settings(BaseSettings):
     COSTGUARD_API_KEYS: str = ""
     ARCHESTRA_API_URL: str | None = None
     ARCHESTRA_API_TOKEN: str | None = None
+    # resume: the seed's POST {url}/api/v1/webhooks/workflow/resume; a2a: Archestra's agent
+    # trigger POST {url}/v1/a2a/{ARCHESTRA_AGENT_ID} with Bearer ARCHESTRA_API_TOKEN.
+    ARCHESTRA_MODE: Literal["resume", "a2a"] = "resume"
+    ARCHESTRA_AGENT_ID: str | None = None
+    POLICY_FILE: str | None = None
+    SLACK_BOT_TOKEN: str | None = None
+    SLACK_CHANNEL: str = "#costguard"
+    SLACK_BASE_URL: str = "https://slack.com/api/"
+    # Slack interactivity and routing (issue #6; see notify/ and docs/architecture.md "Slack").
+    SLACK_SIGNING_SECRET: str | None = None
+    SLACK_USER_MAP: str = ""  # "U123=alice,U456=bob": Slack user id -> CostGuard principal
+    SLACK_ROUTES: str | None = None  # YAML list of routing rules, or the path of a YAML file
+    SLACK_DIGEST_SEVERITIES: str = "low"  # comma-separated severities sent in the daily digest
+    SLACK_DIGEST_HOUR_UTC: int = Field(default=9, ge=0, le=23)
+    SLACK_RESPONSE_URL_PREFIX: str = "https://hooks.slack.com/"
+    SAVINGS_HORIZON_DAYS: int = Field(default=30, ge=1, le=366)
+    PUBLIC_URL: str = "http://127.0.0.1:8000"
     ARCHESTRA_WEBHOOK_SECRET: str = ""
     EXECUTOR_URL: str = "http://127.0.0.1:8010"
     EXECUTOR_TOKEN: str | None = None
@@ -76,6 +93,9 @@ class Settings(BaseSettings):
     OUTBOX_BACKOFF_BASE_S: float = Field(default=1.0, gt=0)
     OUTBOX_BACKOFF_MAX_S: float = Field(default=300.0, gt=0)
     OUTBOX_HTTP_TIMEOUT_S: float = Field(default=10.0, gt=0)
+    # How long a claimed row stays invisible to other workers; a killed worker's row comes due
+    # again after it. Unset: 3 x OUTBOX_HTTP_TIMEOUT_S + 30 s.
+    OUTBOX_LEASE_S: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
@@ -99,6 +119,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"ARCHESTRA_WEBHOOK_SECRET is the dev secret; refused in {self.ENVIRONMENT}"
             )
+        a2a = self.ARCHESTRA_MODE == "a2a" and self.ARCHESTRA_API_URL
+        if a2a and not (self.ARCHESTRA_AGENT_ID and self.ARCHESTRA_API_TOKEN):
+            raise ValueError("ARCHESTRA_MODE=a2a needs ARCHESTRA_AGENT_ID and ARCHESTRA_API_TOKEN")
         return self
 
     @property

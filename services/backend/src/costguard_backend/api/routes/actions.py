@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request, status
 from costguard_backend import crud
 from costguard_backend.api.deps import (
     Approver,
+    PolicyDep,
     Reader,
     RequestIdDep,
     SessionDep,
@@ -41,10 +42,13 @@ def create_action(
     settings: SettingsDep,
     request_id: RequestIdDep,
     request: Request,
+    policy: PolicyDep,
 ) -> ActionPublic:
-    """The new action in ``pending_approval`` (audit: proposed, then pending_approval)."""
+    """The new action in ``pending_approval`` (audit: proposed, then pending_approval); 422
+    ``policy_violation`` naming the rule when the proposal breaks the policy (audited)."""
     action = crud.create_action(
         session=session,
+        policy=policy,
         action_in=action_in,
         actor=principal.name,
         request_id=request_id,
@@ -82,11 +86,15 @@ def approve_action(
     settings: SettingsDep,
     request_id: RequestIdDep,
     request: Request,
+    policy: PolicyDep,
     body: ApproveRequest | None = None,
 ) -> ActionPublic:
-    """pending_approval → approved, then dispatched by the outbox; 409 from any other state."""
+    """pending_approval → approved, then dispatched by the outbox; 409 from any other state.
+    A high-risk action stays pending_approval until its second distinct approver (the same
+    approver twice: 409 ``duplicate_approver``); 409 ``policy_violation`` past the daily limit."""
     action = crud.decide(
         session=session,
+        policy=policy,
         action_id=action_id,
         approve=True,
         actor=principal.name,

@@ -46,7 +46,16 @@ def read_costs(
     end: date | None = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
+    resource_id: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Page[CostRow]:
-    """Rows with ``start <= ChargePeriodStart <= end`` (UTC days), by day then dimensions."""
-    rows, count = list_costs(session=session, start=start, end=end, limit=limit, offset=offset)
+    """Rows with ``start <= ChargePeriodStart <= end`` (UTC days) and, if given, that
+    ``ResourceId`` (the executor's "still costly" pre-check), by day then dimensions."""
+    rows, count = list_costs(
+        session=session,
+        start=start,
+        end=end,
+        limit=limit,
+        offset=offset,
+        resource_id=resource_id,
+    )
     return Page[CostRow](data=rows, count=count)

@@ -2,7 +2,9 @@
 
 The HMAC (``costguard_core.signing``) covers the raw body, so it is checked before parsing:
 401 ``{"error":"invalid_signature","reason":…}``, then 422 for a body that is not an
-``ExecutionReport``, 404 for an unknown action, 409 for a report the state machine refuses.
+``ExecutionReport``, 404 for an unknown action, 409 for a report the state machine refuses, a
+replayed delivery whose outcome the action no longer has (``replayed_delivery``) or an executor
+image outside the policy (``policy_violation``). See ``reports.py``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from costguard_backend import crud, metrics
-from costguard_backend.api.deps import RequestIdDep, SessionDep, SettingsDep
+from costguard_backend import metrics
+from costguard_backend.api.deps import PolicyDep, RequestIdDep, SessionDep, SettingsDep
+from costguard_backend.policy import PolicyViolation
+from costguard_backend.reports import ReplayError, apply_report
 from costguard_backend.workflow import TransitionError
 
 router = APIRouter(prefix="/archestra", tags=["webhooks"])
@@ -28,7 +32,11 @@ def _count(result: str) -> None:
 
 @router.post("/webhook")
 async def execution_report(
-    request: Request, session: SessionDep, settings: SettingsDep, request_id: RequestIdDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    request_id: RequestIdDep,
+    policy: PolicyDep,
 ) -> dict[str, Any]:
     """Answer ``{"action_id", "status", "changed"}``; a repeat of the final state is 200 with
     ``changed: false``."""
@@ -52,13 +60,19 @@ async def execution_report(
         raise HTTPException(422, errors) from exc
     try:
         action, changed = await run_in_threadpool(
-            crud.apply_report,
+            apply_report,
             session=session,
             report=report,
+            signature=request.headers[SIGNATURE_HEADER],
+            raw_body=body,
             request_id=request_id,
             image_digest=settings.IMAGE_DIGEST,
+            policy=policy,
         )
-    except TransitionError:
+    except ReplayError as exc:
+        _count("replayed")
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.detail()) from exc
+    except (TransitionError, PolicyViolation):
         _count("conflict")
         raise
     _count("accepted" if changed else "unchanged")

@@ -1,0 +1,120 @@
+"""LLM API usage as FOCUS daily rows, priced from the repo's model price table when the source
+gives tokens only.
+
+Price table: ``llm_prices.json`` next to this module, USD per 1,000,000 tokens, standard
+(non-batch, uncached) rates, transcribed from the providers' public pricing pages
+(openai.com/api/pricing, anthropic.com/pricing#api, ai.google.dev/pricing; Gemini 1.5 Pro at
+the <=128k-token prompt tier) as of late 2024. Prices change: the table is data, edit it.
+A usage record whose model is not in the table and that carries no cost is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from costguard_core.models import CostRow
+
+SERVICE_CATEGORY = "AI and Machine Learning"
+_PER = Decimal(1_000_000)
+
+
+class LlmUsage(BaseModel):
+    """One usage record: a day's (or a call's) tokens for one provider/model/project.
+
+    Give ``day`` or ``timestamp`` (ISO 8601; without an offset it is read as UTC); a timestamp
+    is reduced to its UTC day, which then fills ``day``. ``cost`` (in ``currency``) wins when
+    given; otherwise input/output tokens are priced from the table (USD). Records for the same
+    day/provider/model/project/tags are summed.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: date | None = Field(None, description="UTC day of the usage.")
+    timestamp: datetime | None = Field(None, description="When the usage happened.")
+    provider: str = Field(min_length=1, description="e.g. openai, anthropic, google")
+    model: str = Field(min_length=1, description="Model id as billed, e.g. gpt-4o-mini")
+    input_tokens: int = Field(0, ge=0)
+    output_tokens: int = Field(0, ge=0)
+    requests: int = Field(0, ge=0)
+    cost: Decimal | None = Field(None, description="Billed cost when the source gives it.")
+    currency: str = Field("USD", min_length=3, max_length=3)
+    project: str | None = Field(None, description="Project/API key owner -> SubAccountId.")
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_day(self) -> LlmUsage:
+        if self.timestamp is not None:
+            stamp = self.timestamp
+            utc_day = (stamp.astimezone(UTC) if stamp.tzinfo else stamp).date()
+            if self.day is not None and self.day != utc_day:
+                raise ValueError(f"day {self.day} is not the UTC day of timestamp {stamp}")
+            self.day = utc_day
+        if self.day is None:
+            raise ValueError("give day or timestamp")
+        return self
+
+
+class UnknownModel(ValueError):
+    """A tokens-only record for a model the price table does not list."""
+
+
+@cache
+def price_table() -> dict[str, tuple[Decimal, Decimal]]:
+    """``"provider/model" -> (input, output)`` USD per 1M tokens, from llm_prices.json."""
+    raw = json.loads(resources.files("costguard_core").joinpath("llm_prices.json").read_text())
+    return {k: (Decimal(v["input"]), Decimal(v["output"])) for k, v in raw["models"].items()}
+
+
+def price(record: LlmUsage) -> tuple[Decimal, str]:
+    """``(cost, currency)`` of one record; UnknownModel when it must be priced and cannot."""
+    if record.cost is not None:
+        return record.cost, record.currency
+    key = f"{record.provider.lower()}/{record.model.lower()}"
+    rates = price_table().get(key)
+    if rates is None:
+        # Dated snapshots ("gpt-4o-mini-2024-07-18") are priced as their family: the longest
+        # listed name they extend, so gpt-4o-mini-* is never priced as gpt-4o.
+        family = [k for k in price_table() if key.startswith(k + "-")]
+        rates = price_table()[max(family, key=len)] if family else None
+    if rates is None:
+        raise UnknownModel(f"model {key!r} has no cost and is not in the price table")
+    return (record.input_tokens * rates[0] + record.output_tokens * rates[1]) / _PER, "USD"
+
+
+def usage_rows(records: list[LlmUsage]) -> list[CostRow]:
+    """FOCUS daily rows (ServiceCategory "AI and Machine Learning"), one per day and leaf.
+
+    ProviderName is the provider, ServiceName ``"<provider> API"``, ResourceId the model,
+    SubAccountId the project. Raises UnknownModel (see :func:`price`).
+    """
+    sums: dict[tuple, Decimal] = defaultdict(Decimal)
+    for rec in records:
+        assert rec.day is not None  # set by the model's validator
+        cost, currency = price(rec)
+        tags = json.dumps(rec.tags, sort_keys=True)
+        sums[(rec.day, rec.provider, rec.model, rec.project, currency, tags)] += cost
+    return [
+        CostRow(
+            ChargePeriodStart=day,
+            ProviderName=provider,
+            ServiceName=f"{provider} API",
+            ServiceCategory=SERVICE_CATEGORY,
+            ResourceId=model,
+            SubAccountId=project,
+            ChargeCategory="Usage",
+            BillingCurrency=currency,
+            Tags=json.loads(tags),
+            BilledCost=cost,
+            EffectiveCost=cost,
+        )
+        for (day, provider, model, project, currency, tags), cost in sorted(
+            sums.items(), key=lambda kv: tuple(str(x) for x in kv[0])
+        )
+    ]

@@ -1,0 +1,1 @@
+"""Outbound human notifications (Slack)."""

@@ -1,0 +1,233 @@
+"""Delivering the outbox's Slack kinds (called by ``dispatch.Dispatcher``; the outbox worker
+decides when and retries on ``NotifyError``).
+
+- ``approval_requested``: the anomaly alert with Approve/Reject, in the routed channel
+  (``routing.py``). For an anomaly whose severity is in ``SLACK_DIGEST_SEVERITIES`` nothing is
+  posted: the row is noted ``deferred to Slack digest <day> <channel>`` and a ``slack_digest``
+  row for that UTC day (the day the request was created) and channel is scheduled for
+  ``day + 1`` at ``SLACK_DIGEST_HOUR_UTC``. A request arriving after its day's digest was sent
+  is posted on its own.
+- ``slack_digest``: one message listing the day's deferred requests (buttons on those still
+  pending).
+- ``action_finished``: the outcome, as a reply in the alert's thread (or the digest's).
+- ``slack_response``: the update of the message a button was clicked in, through the click's
+  ``response_url`` (written by the interactivity endpoint).
+
+Where a message was posted (``{"channel", "ts"}``) is kept under ``payload["slack"]`` of the
+outbox row that posted it, so later replies can find the thread without a new column.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from costguard_backend.core.config import Settings
+from costguard_backend.models import Action, Anomaly, Outbox, RootCause
+from costguard_backend.notify import slack
+from costguard_backend.notify.routing import channel_for
+
+# Unsent notifications are logged where the outbox logged them before Slack got its own module.
+logger = logging.getLogger("costguard_backend.dispatch")
+
+APPROVAL_REQUESTED = "approval_requested"  # the same strings as dispatch's constants
+ACTION_FINISHED = "action_finished"
+SLACK_DIGEST = "slack_digest"
+SLACK_RESPONSE = "slack_response"
+KINDS = (APPROVAL_REQUESTED, ACTION_FINISHED, SLACK_DIGEST, SLACK_RESPONSE)
+NOT_CONFIGURED = "logged: SLACK_BOT_TOKEN not set"
+
+
+class NotifyError(Exception):
+    """This attempt failed and should be retried."""
+
+
+def deliver(settings: Settings, session: Session, row: Outbox) -> str | None:
+    """Deliver one row of ``KINDS``; return a note (why nothing was posted) or None."""
+    try:
+        if row.kind == APPROVAL_REQUESTED:
+            return _approval(settings, session, row)
+        if row.kind == ACTION_FINISHED:
+            return _finished(settings, session, row)
+        if row.kind == SLACK_DIGEST:
+            return _digest(settings, session, row)
+        if row.kind == SLACK_RESPONSE:
+            _response(settings, session, row)
+            return None
+    except SlackApiError as exc:
+        raise NotifyError(f"Slack answered {exc.response.get('error')}") from exc
+    except slack.SlackResponseError as exc:
+        raise NotifyError(str(exc)) from exc
+    except (OSError, ValueError) as exc:  # urllib transport errors; bad SLACK_ROUTES
+        raise NotifyError(f"Slack unreachable or misconfigured: {exc}") from exc
+    raise NotifyError(f"not a Slack kind: {row.kind!r}")
+
+
+def alert_info(settings: Settings, session: Session, action: Action) -> slack.AlertInfo:
+    """What an alert shows about ``action`` and its anomaly."""
+    anomaly = session.get(Anomaly, action.anomaly_id)
+    base: dict[str, Any] = {
+        "action_id": action.id,
+        "title": action.title,
+        "link": f"{settings.PUBLIC_URL.rstrip('/')}/api/v1/actions/{action.id}",
+        "status": action.status,
+        "risk": action.risk,
+        "estimated_monthly_saving_usd": str(action.estimated_monthly_saving_usd),
+    }
+    if anomaly is None:
+        return slack.AlertInfo(**base)
+    causes = session.scalars(
+        select(RootCause)
+        .where(col(RootCause.anomaly_id) == anomaly.id)
+        .order_by(col(RootCause.rank))
+    ).all()
+    return slack.AlertInfo(
+        **base,
+        severity=anomaly.severity,
+        impact=f"{anomaly.impact_usd:,.2f}",
+        currency=anomaly.scope.get("BillingCurrency", "USD"),
+        window=f"{anomaly.start} → {anomaly.end}",
+        scope=", ".join(f"{k}={v}" for k, v in sorted(anomaly.scope.items())),
+        root_causes=tuple(
+            f"{rc.ServiceName} {rc.ResourceId or rc.SubAccountId or ''} ({rc.share:.0%})".strip()
+            for rc in causes[:5]
+        ),
+    )
+
+
+def _post(settings: Settings, row: Outbox, message: dict[str, Any]) -> str | None:
+    if not settings.SLACK_BOT_TOKEN:
+        logger.info("notification (Slack not configured): %s", message["text"])
+        return NOT_CONFIGURED
+    channel, ts = slack.send(
+        settings.SLACK_BOT_TOKEN, settings.SLACK_BASE_URL, message, settings.OUTBOX_HTTP_TIMEOUT_S
+    )
+    # Reassigned (not mutated) so the JSON column is saved with the worker's commit.
+    row.payload = {**row.payload, "slack": {"channel": channel, "ts": ts}}
+    return None
+
+
+def _key(row: Outbox) -> str:
+    return row.idempotency_key or f"outbox-{row.id}"
+
+
+def _approval(settings: Settings, session: Session, row: Outbox) -> str | None:
+    action = session.get(Action, row.action_id)
+    if action is None:
+        raise NotifyError(f"action {row.action_id} does not exist")
+    anomaly = session.get(Anomaly, action.anomaly_id)
+    channel = channel_for(settings, session, anomaly)
+    digest_severities = {s.strip() for s in settings.SLACK_DIGEST_SEVERITIES.split(",")}
+    if anomaly is not None and anomaly.severity in digest_severities:
+        day = row.created_at.astimezone(UTC).date()
+        key = f"slack-digest-{day}-{channel}"
+        digest = session.scalars(select(Outbox).where(col(Outbox.idempotency_key) == key)).first()
+        if digest is None:
+            send_at = datetime.combine(
+                day + timedelta(days=1), time(settings.SLACK_DIGEST_HOUR_UTC)
+            )
+            session.add(
+                Outbox(
+                    kind=SLACK_DIGEST,
+                    payload={"day": day.isoformat(), "channel": channel},
+                    idempotency_key=key,
+                    next_attempt_at=send_at.replace(tzinfo=UTC),
+                )
+            )
+        if digest is None or digest.status == "pending":
+            return deferred_note(day.isoformat(), channel)
+    info = alert_info(settings, session, action)
+    approvals = int(row.payload.get("required_approvals", action.required_approvals))
+    message = slack.approval_message(
+        channel=channel, info=info, approvals=approvals, idempotency_key=_key(row)
+    )
+    return _post(settings, row, message)
+
+
+def deferred_note(day: str, channel: str) -> str:
+    return f"deferred to Slack digest {day} {channel}"
+
+
+def _digest(settings: Settings, session: Session, row: Outbox) -> str | None:
+    day, channel = str(row.payload["day"]), str(row.payload["channel"])
+    deferred = session.scalars(
+        select(Outbox)
+        .where(
+            col(Outbox.kind) == APPROVAL_REQUESTED,
+            col(Outbox.last_error) == deferred_note(day, channel),
+        )
+        .order_by(col(Outbox.id))
+    ).all()
+    infos = []
+    for r in deferred:
+        action = session.get(Action, r.action_id)
+        if action is not None:
+            infos.append(alert_info(settings, session, action))
+    if not infos:
+        return "nothing deferred"
+    message = slack.digest_message(channel=channel, day=day, items=infos, idempotency_key=_key(row))
+    return _post(settings, row, message)
+
+
+def thread_of(session: Session, action_id: int) -> dict[str, str] | None:
+    """``{"channel", "ts"}`` of the alert (or digest) that asked for ``action_id``'s approval."""
+    request = session.scalars(
+        select(Outbox).where(col(Outbox.idempotency_key) == f"approval-requested-{action_id}")
+    ).first()
+    if request is None:
+        return None
+    if "slack" in request.payload:
+        return dict(request.payload["slack"])
+    note = request.last_error or ""
+    if note.startswith("deferred to Slack digest "):
+        day, channel = note.removeprefix("deferred to Slack digest ").split(" ", 1)
+        key = f"slack-digest-{day}-{channel}"
+        digest = session.scalars(select(Outbox).where(col(Outbox.idempotency_key) == key)).first()
+        if digest is not None and "slack" in digest.payload:
+            return dict(digest.payload["slack"])
+    return None
+
+
+def _finished(settings: Settings, session: Session, row: Outbox) -> str | None:
+    p = row.payload
+    thread = thread_of(session, row.action_id or 0)
+    message = slack.result_message(
+        channel=thread["channel"] if thread else settings.SLACK_CHANNEL,
+        action_id=row.action_id or 0,
+        status=str(p.get("status")),
+        summary=str(p.get("summary", "")),
+        idempotency_key=_key(row),
+        thread_ts=thread["ts"] if thread else None,
+    )
+    return _post(settings, row, message)
+
+
+def _response(settings: Settings, session: Session, row: Outbox) -> None:
+    p = row.payload
+    action = session.get(Action, row.action_id) if row.action_id else None
+    if p["outcome"] == "refused" or action is None:
+        body: dict[str, Any] = {
+            "response_type": "ephemeral",
+            "replace_original": False,
+            "text": f"Not applied: {p.get('error') or 'action not found'}",
+        }
+    else:
+        verdict = {
+            "approved": f":white_check_mark: Approved by {p['actor']} in Slack",
+            "rejected": f":x: Rejected by {p['actor']} in Slack",
+        }.get(p["outcome"], f"{p['actor']} approved in Slack; more approvers are needed")
+        info = alert_info(settings, session, action)
+        text = f"{verdict}: {info.title} (now {action.status})"
+        if p.get("replace", True):
+            blocks = slack.alert_blocks(
+                info, f"*{text}*", with_buttons=action.status == "pending_approval"
+            )
+            body = {"replace_original": True, "text": text, "blocks": blocks}
+        else:
+            body = {"response_type": "ephemeral", "replace_original": False, "text": text}
+    slack.respond(str(p["response_url"]), body, settings.OUTBOX_HTTP_TIMEOUT_S)

@@ -1,0 +1,271 @@
+"""Slack through slack-sdk against a local HTTP server playing the Web API and response_url:
+alert shape, signed and forged button clicks, thread replies, routing and the daily digest."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlencode
+
+import pytest
+import sqlalchemy as sa
+from costguard_backend.main import create_app
+from costguard_backend.outbox import OutboxWorker
+from costguard_core.signing import signed_headers
+from fastapi.testclient import TestClient
+from slack_sdk.signature import SignatureVerifier
+
+SIGNING_SECRET = "test-slack-signing-secret"
+
+
+class SlackServer:
+    """``/api/chat.postMessage`` answers ``{"ok": true, "channel": "C<name>", "ts": n}``;
+    ``/respond/...`` (a response_url) answers 200 ``ok``. Every request is recorded."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict] = []
+        self.responses: list[dict] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                if self.path == "/api/chat.postMessage":
+                    server.posts.append(body)
+                    ts = f"1700000000.{len(server.posts):06d}"
+                    out = {"ok": True, "channel": "C" + body["channel"].lstrip("#"), "ts": ts}
+                else:
+                    server.responses.append({"path": self.path, "body": body})
+                    out = None
+                raw = json.dumps(out).encode() if out else b"ok"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def slack_server():
+    server = SlackServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def cfg(settings, slack_server):
+    return settings.model_copy(
+        update={
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_BASE_URL": slack_server.url + "/api/",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_USER_MAP": "U123=approver,U777=viewer",
+            "SLACK_RESPONSE_URL_PREFIX": slack_server.url + "/respond/",
+            "SLACK_DIGEST_SEVERITIES": "low",
+        }
+    )
+
+
+@pytest.fixture
+def app_client(cfg):
+    with TestClient(create_app(cfg)) as c:
+        yield c
+
+
+def _click(client, slack_server, action_id, verb="approve", user="U123", secret=SIGNING_SECRET):
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "response_url": f"{slack_server.url}/respond/T1/B1",
+        "actions": [
+            {
+                "action_id": verb,
+                "value": str(action_id),
+                "block_id": f"costguard-action-{action_id}",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    ts = str(int(time.time()))
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature,
+    }
+    return client.post("/api/v1/slack/interactivity", content=body, headers=headers)
+
+
+def _state(engine, action_id):
+    with engine.connect() as conn:
+        status = conn.execute(
+            sa.text("SELECT status, version FROM action WHERE id = :i"), {"i": action_id}
+        ).one()
+        counts = [
+            conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
+            for t in ("audit_event", "approval", "outbox")
+        ]
+    return tuple(status), counts
+
+
+def test_alert_has_anomaly_facts_and_buttons_and_keeps_its_ts(
+    app_client, h, cfg, engine, slack_server
+):
+    action = h.new_action(app_client)
+    assert OutboxWorker(engine, cfg).deliver_due() == 1
+    [post] = slack_server.posts
+    assert post["channel"] == "#costguard"
+    assert post["text"] == f"Approval needed (one approver): {action['title']}"
+    types = [b["type"] for b in post["blocks"]]
+    assert types == ["section", "section", "context", "actions"]
+    fields = " ".join(f["text"] for f in post["blocks"][1]["fields"])
+    assert "*Severity*\nhigh" in fields and "540.00 USD" in fields and "1234.56 USD/month" in fields
+    assert "Amazon EC2 i-0abc (93%)" in post["blocks"][2]["elements"][0]["text"]
+    buttons = post["blocks"][3]["elements"]
+    assert [(b["action_id"], b["value"], b["style"]) for b in buttons] == [
+        ("approve", str(action["id"]), "primary"),
+        ("reject", str(action["id"]), "danger"),
+    ]
+    rows = app_client.get("/api/v1/outbox", headers=h.auth("viewer")).json()["data"]
+    assert rows[0]["payload"]["slack"] == {"channel": "Ccostguard", "ts": "1700000000.000001"}
+
+
+def test_signed_click_approves_and_updates_the_message(app_client, h, cfg, engine, slack_server):
+    action = h.new_action(app_client)
+    resp = _click(app_client, slack_server, action["id"])
+    assert resp.status_code == 200 and resp.content == b""
+    body = app_client.get(f"/api/v1/actions/{action['id']}", headers=h.auth("viewer")).json()
+    assert body["status"] == "approved" and body["approved_by"] == "approver"
+    trail = app_client.get(
+        "/api/v1/audit-events",
+        params={"entity_type": "action", "entity_id": str(action["id"])},
+        headers=h.auth("viewer"),
+    ).json()["data"]
+    assert trail[-1]["actor"] == "approver" and trail[-1]["to_status"] == "approved"
+    assert trail[-1]["detail"]["comment"] == "via Slack (user U123)"
+    OutboxWorker(engine, cfg).deliver_due()
+    [update] = slack_server.responses
+    assert update["path"] == "/respond/T1/B1" and update["body"]["replace_original"] is True
+    assert update["body"]["text"].startswith(":white_check_mark: Approved by approver in Slack")
+    assert "actions" not in [b["type"] for b in update["body"]["blocks"]]
+    # A second click is refused by the workflow (409 in the REST API) and answered ephemerally.
+    before = _state(engine, action["id"])
+    assert _click(app_client, slack_server, action["id"]).status_code == 200
+    OutboxWorker(engine, cfg).deliver_due()
+    assert slack_server.responses[-1]["body"]["response_type"] == "ephemeral"
+    assert "invalid_transition" in slack_server.responses[-1]["body"]["text"]
+    assert _state(engine, action["id"])[0] == before[0]
+
+
+def test_forged_or_unmapped_clicks_change_nothing(app_client, h, engine, slack_server):
+    action = h.new_action(app_client)
+    before = _state(engine, action["id"])
+    forged = _click(app_client, slack_server, action["id"], secret="not-the-secret")
+    assert forged.status_code == 401 and forged.json()["detail"]["error"] == "bad_signature"
+    stale = urlencode({"payload": "{}"})
+    old = str(int(time.time()) - 600)
+    resp = app_client.post(
+        "/api/v1/slack/interactivity",
+        content=stale,
+        headers={
+            "X-Slack-Request-Timestamp": old,
+            "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
+                timestamp=old, body=stale
+            ),
+        },
+    )
+    assert resp.status_code == 401  # outside the 5-minute window
+    unknown = _click(app_client, slack_server, action["id"], user="U999")
+    assert unknown.status_code == 403 and unknown.json()["detail"]["error"] == "unknown_slack_user"
+    viewer = _click(app_client, slack_server, action["id"], user="U777")
+    assert viewer.status_code == 403  # mapped, but the principal is not an approver
+    assert _state(engine, action["id"]) == before
+    assert slack_server.responses == []
+
+
+def test_execution_result_is_a_thread_reply(app_client, h, cfg, engine, slack_server):
+    action = h.new_action(app_client)
+    OutboxWorker(engine, cfg).deliver_due()  # the alert
+    _click(app_client, slack_server, action["id"])
+    report = json.dumps(
+        {"event": "execution_complete", "action_id": action["id"], "status": "executed",
+         "result": {"summary": "instance stopped (dry-run)"}, "executor": "executor"}
+    ).encode()  # fmt: skip
+    headers = {"Content-Type": "application/json", **signed_headers(h.WEBHOOK_SECRET, report)}
+    assert app_client.post("/api/v1/archestra/webhook", content=report, headers=headers).is_success
+    OutboxWorker(engine, cfg.model_copy(update={"EXECUTOR_URL": slack_server.url})).deliver_due()
+    replies = [p for p in slack_server.posts if "thread_ts" in p]
+    assert len(replies) == 1
+    assert replies[0]["thread_ts"] == "1700000000.000001" and replies[0]["channel"] == "Ccostguard"
+    assert replies[0]["text"] == f"Action {action['id']} executed: instance stopped (dry-run)"
+
+
+def test_routing_by_owner_tag_and_account(client, h, cfg, engine, slack_server):
+    routes = (
+        '- {channel: "#data-team", tag: {owner: data}}\n'
+        '- {channel: "#acct-333", SubAccountId: "333"}\n'
+    )
+    routed = cfg.model_copy(update={"SLACK_ROUTES": routes})
+    causes = [{"ProviderName": "AWS", "SubAccountId": "333", "ServiceName": "Amazon EC2",
+               "ResourceId": "i-1", "impact_usd": 500.0, "share": 1.0}]  # fmt: skip
+    row = h.cost_row(ChargePeriodStart="2025-03-10", SubAccountId="333", ResourceId="i-1",
+                     BillingAccountId=None, RegionId=None, Tags={"owner": "data"})  # fmt: skip
+    client.post(
+        "/api/v1/costs/ingest", json={"source": "t", "rows": [row]}, headers=h.auth("agent")
+    )
+    for n, anomaly_id in enumerate(("tagged", "account-only")):
+        body = h.anomaly_body(anomaly_id, root_causes=causes, start=f"2025-0{3 + n}-10")
+        client.post("/api/v1/anomalies", json=body, headers=h.auth("agent"))
+        client.post("/api/v1/actions", json=h.action_body(anomaly_id), headers=h.auth("agent"))
+    OutboxWorker(engine, routed).deliver_due()
+    assert [p["channel"] for p in slack_server.posts] == ["#data-team", "#acct-333"]
+    bad = create_app(cfg.model_copy(update={"SLACK_ROUTES": "- {tag: {a: b}}"}))
+    with pytest.raises(ValueError, match="SLACK_ROUTES rule 1: channel"), TestClient(bad):
+        pass
+
+
+def test_low_severity_goes_to_one_daily_digest(client, h, cfg, engine, slack_server):
+    ids = []
+    for anomaly_id in ("low-1", "low-2"):
+        client.post(
+            "/api/v1/anomalies",
+            json=h.anomaly_body(anomaly_id, severity="low"),
+            headers=h.auth("agent"),
+        )
+        ids.append(
+            client.post(
+                "/api/v1/actions", json=h.action_body(anomaly_id), headers=h.auth("agent")
+            ).json()["id"]
+        )
+    worker = OutboxWorker(engine, cfg)
+    now = datetime.now(UTC)
+    assert worker.deliver_due(now=now) == 2
+    assert slack_server.posts == []  # deferred, not one message each
+    today = now.date()
+    rows = client.get("/api/v1/outbox", headers=h.auth("viewer")).json()["data"]
+    notes = {r["last_error"] for r in rows if r["kind"] == "approval_requested"}
+    assert notes == {f"deferred to Slack digest {today} #costguard"}
+    [digest] = [r for r in rows if r["kind"] == "slack_digest"]
+    send_at = datetime.combine(today + timedelta(days=1), dtime(9), tzinfo=UTC)
+    assert datetime.fromisoformat(digest["next_attempt_at"]) == send_at
+    assert worker.deliver_due(now=send_at - timedelta(seconds=1)) == 0  # not due yet
+    assert worker.deliver_due(now=send_at) == 1
+    [post] = slack_server.posts
+    assert post["text"] == f"CostGuard daily digest for {today} (UTC): 2 low-severity anomalies"
+    values = [b["elements"][0]["value"] for b in post["blocks"] if b["type"] == "actions"]
+    assert values == [str(i) for i in ids]
+    assert worker.deliver_due(now=send_at + timedelta(days=1)) == 0  # once per day

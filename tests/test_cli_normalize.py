@@ -1,0 +1,95 @@
+"""``costguard normalize``: FOCUS 1.2 output (CSV and Parquet), round trip through the reader,
+exact money, exit 2 on bad input without leaving a half-written output."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from costguard_core.focus import detect_format, read_daily
+from typer.testing import CliRunner
+
+from costguard_cli.main import app
+from costguard_cli.normalize import OUTPUT_COLUMNS
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "data"
+SAMPLES = sorted(p for p in EXAMPLES.iterdir() if p.name != "NOTICE.md")
+runner = CliRunner()
+
+
+def normalize(*args: object):
+    return runner.invoke(app, ["normalize", *map(str, args)])
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_round_trip_keeps_every_daily_row(tmp_path: Path, sample: Path, suffix: str) -> None:
+    out = tmp_path / f"focus{suffix}"
+    result = normalize(sample, "--output", out)
+    assert result.exit_code == 0, result.output
+    assert detect_format(out)[0] == "focus"
+    original = read_daily([sample]).frame
+    again = read_daily([out]).frame
+    pd.testing.assert_frame_equal(again, original)
+    sums = original.groupby("ChargePeriodStart")["BilledCost"].sum()
+    assert sums.equals(again.groupby("ChargePeriodStart")["BilledCost"].sum())
+
+
+def test_columns_types_and_exact_money(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "ChargePeriodStart,ProviderName,ServiceName,ChargeCategory,BillingCurrency,"
+        "BilledCost,EffectiveCost,ListCost,Tags\n"
+        '2025-01-01T05:00:00Z,AWS,EC2,Usage,EUR,0.0000001,1E-7,,"{""b"":""2"",""a"":""1""}"\n'
+        "2025-01-01T09:00:00Z,AWS,EC2,Usage,EUR,12345678.123456789012,3,4,\n"
+    )
+    csv_out, pq_out = tmp_path / "o.csv", tmp_path / "o.parquet"
+    assert normalize(src, "-o", csv_out).exit_code == 0
+    assert normalize(src, "-o", pq_out).exit_code == 0
+    lines = csv_out.read_text().splitlines()
+    assert lines[0].split(",") == list(OUTPUT_COLUMNS)
+    assert len(lines) == 3  # two tag sets: two daily rows
+    assert "2025-01-01T00:00:00Z,2025-01-02T00:00:00Z,AWS" in lines[1]
+    assert lines[1].endswith(',"{""a"":""1"",""b"":""2""}",0.0000001,0.0000001,')
+    assert lines[2].endswith(",{},12345678.123456789012,3,4")
+    types = {r[0]: r[1] for r in duckdb.sql(f"DESCRIBE SELECT * FROM '{pq_out}'").fetchall()}
+    assert types["BilledCost"] == "DECIMAL(38,12)" and types["RegionId"] == "VARCHAR"
+    assert types["ChargePeriodStart"] == "TIMESTAMP WITH TIME ZONE"
+    costs = duckdb.sql(f"SELECT BilledCost FROM '{pq_out}' ORDER BY 1").fetchall()
+    assert [c for (c,) in costs] == [Decimal("1E-7"), Decimal("12345678.123456789012")]
+
+
+def test_format_detected_from_content_not_name(tmp_path: Path) -> None:
+    odd = tmp_path / "export.parquet.txt"
+    shutil.copy(EXAMPLES / "aws_cur_sample_anonymous.csv", odd)
+    result = normalize(odd, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.output
+    assert "427 daily FOCUS rows" in result.output
+
+
+def test_bad_input_exits_2_and_keeps_previous_output(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "ChargePeriodStart,ProviderName,ServiceName,ChargeCategory,BillingCurrency,"
+        "BilledCost,EffectiveCost\n"
+        "2025-01-01T00:00:00Z,AWS,EC2,Usage,USD,1,1\n"
+        "2025-01-02T00:00:00Z,AWS,EC2,Usage,USD,abc,1\n"
+    )
+    out = tmp_path / "o.parquet"
+    out.write_bytes(b"previous")
+    result = normalize(bad, "-o", out)
+    assert result.exit_code == 2
+    assert "bad.csv: row 3: field BilledCost" in result.output
+    assert out.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "o.parquet"]
+
+
+def test_bad_output_suffix_and_missing_file(tmp_path: Path) -> None:
+    result = normalize(EXAMPLES / "focus_sample_1000.csv", "-o", tmp_path / "o.json")
+    assert result.exit_code == 2 and ".parquet or .csv" in result.output
+    assert not (tmp_path / "o.json").exists()
+    assert normalize(tmp_path / "missing.csv", "-o", tmp_path / "o.csv").exit_code == 2
