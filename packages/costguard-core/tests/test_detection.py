@@ -67,9 +67,13 @@ def test_spike_found_once_with_start_end_and_cause() -> None:
     bumps = {("i-web-2", 40): 900.0, ("i-web-2", 41): 850.0, ("i-web-2", 42): 700.0}
     frame = make_frame(bumps=bumps)
     prep = prepare(frame, "EffectiveCost")
-    flagged = evaluate(prep.matrix, DetectorConfig()).flagged[:, 40]
-    # Total, AWS, prod and Amazon EC2 all see the spike; one anomaly must come out.
-    assert {str(m.scope) for m, f in zip(prep.monitors, flagged, strict=True) if f} == {
+    flagged = evaluate(prep.matrix, DetectorConfig(), prep.days).flagged[:, 40]
+    # Total, AWS, prod, Amazon EC2 and the leaf itself see the spike; one anomaly must come out.
+    seen = [m for m, f in zip(prep.monitors, flagged, strict=True) if f]
+    assert [m.scope for m in seen if m.column == "leaf"] == [
+        {"ServiceName": "Amazon EC2", "SubAccountId": "prod"}
+    ]
+    assert {str(m.scope) for m in seen if m.column != "leaf"} == {
         "{}",
         "{'ProviderName': 'AWS'}",
         "{'SubAccountId': 'prod'}",

@@ -39,15 +39,19 @@ def _order(ids: np.ndarray, impact: np.ndarray) -> np.ndarray:
     return np.lexsort((ids, -impact))
 
 
-def drivers(prep: Prepared, monitor: Monitor, day: int, config: DetectorConfig) -> frozenset[int]:
-    """Leaves that make up ``driver_share`` of the monitor's positive leaf excess on ``day``.
+def drivers(
+    prep: Prepared, monitor: Monitor, day: int, config: DetectorConfig
+) -> tuple[frozenset[int], float]:
+    """Leaves that make up ``driver_share`` of the monitor's positive leaf excess on ``day``, and
+    that positive leaf excess (USD).
 
     Two anomalies whose drivers intersect are treated as one incident. When no leaf rose (the
     monitor's median baseline is not the sum of its leaves' medians), the leaf that rose most.
+    The summed excess lets the caller check that the leaves explain the monitor's rise.
     """
     ids, excess = leaf_excess(prep, monitor, day, day, config)
     if not len(ids):
-        return frozenset()
+        return frozenset(), 0.0
     rise = excess[:, 0]
     order = _order(ids, rise)
     total = rise[rise > 0].sum()
@@ -60,7 +64,7 @@ def drivers(prep: Prepared, monitor: Monitor, day: int, config: DetectorConfig) 
         covered += max(rise[k], 0.0)
         if total <= 0 or covered >= config.driver_share * total:
             break
-    return frozenset(chosen)
+    return frozenset(chosen), float(total)
 
 
 def root_causes(

@@ -10,37 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+import pandas as pd
 
 from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.tails import lagged_bool, on_level, relative_mad, tail_bound
+from costguard_core.detection.windows import MAD_TO_SIGMA, nanmedian_last, past_windows
+
+__all__ = ["MAD_TO_SIGMA", "Baseline", "Evaluation", "baseline", "evaluate", "expected"]
+__all__ += ["nanmedian_last", "tail_bound"]
 
 #: Rows evaluated at once; bounds the (rows × days × window) temporaries to a few tens of MB.
 CHUNK_ROWS = 256
-#: 1.4826 × MAD estimates the standard deviation of normally distributed residuals.
-MAD_TO_SIGMA = 1.4826
-
-
-def nanmedian_last(a: np.ndarray) -> np.ndarray:
-    """Median over the last axis ignoring NaN (all-NaN slices give NaN).
-
-    ``np.nanmedian`` falls back to masked arrays for short axes, which is far slower than
-    sorting (NaN sorts last) and reading the middle of the valid part.
-    """
-    valid = np.count_nonzero(~np.isnan(a), axis=-1)
-    ordered = np.sort(a, axis=-1)
-    lo = np.maximum((valid - 1) // 2, 0)[..., None]
-    hi = np.maximum(valid // 2, 0)[..., None]
-    with np.errstate(invalid="ignore"):
-        med = (np.take_along_axis(ordered, lo, axis=-1) + np.take_along_axis(ordered, hi, axis=-1))[
-            ..., 0
-        ] / 2
-    return np.where(valid > 0, med, np.nan)
-
-
-def _past_windows(y: np.ndarray, width: int) -> np.ndarray:
-    """``(n, T, width)`` view: for day d, the values of days d-width .. d-1 (NaN before day 0)."""
-    padded = np.concatenate([np.full((y.shape[0], width), np.nan), y], axis=1)
-    return sliding_window_view(padded, width, axis=1)[:, : y.shape[1]]
+#: Days at the start of a month on which recurring fees are expected (see month_start_fees).
+MONTH_START_DAYS = 3
 
 
 def weekly_median(y: np.ndarray, weeks: int) -> np.ndarray:
@@ -57,21 +39,64 @@ def weekly_median(y: np.ndarray, weeks: int) -> np.ndarray:
 
 def trailing_median(y: np.ndarray) -> np.ndarray:
     """Median of the 7 days before each day; NaN until 7 such days exist."""
-    window = _past_windows(y, 7)
+    window = past_windows(y, 7)
     full = np.count_nonzero(~np.isnan(window), axis=-1) == 7
     return np.where(full, nanmedian_last(window), np.nan)
 
 
 def robust_scale(residuals: np.ndarray, config: DetectorConfig) -> np.ndarray:
-    """1.4826 × MAD of the residuals of the ``scale_window_days`` days before each day.
+    """Robust spread of the residuals of the ``scale_window_days`` days before each day.
 
-    NaN where fewer than ``min_scale_points`` residuals exist in that window.
+    The larger of 1.4826 × MAD and (90th percentile − median) / 1.2816 of the residuals of
+    twice that window: both estimate one
+    standard deviation for normal residuals, but the upper-tail one also covers series whose
+    normal life has bursts (intermittent batch jobs: MAD ≈ 0 while one day in five is large),
+    and it grows once a new level has lasted about three days in the window, which is how a
+    level shift is alerted once and then adapted to. NaN where fewer than ``min_scale_points``
+    residuals exist in that window.
     """
-    windows = _past_windows(residuals, config.scale_window_days)
+    windows = past_windows(residuals, config.scale_window_days)
     points = np.count_nonzero(~np.isnan(windows), axis=-1)
     centre = nanmedian_last(windows)
     mad = nanmedian_last(np.abs(windows - centre[..., None]))
-    return np.where(points >= config.min_scale_points, MAD_TO_SIGMA * mad, np.nan)
+    # The tail looks twice as far back: sparse batch jobs need a few runs in view.
+    tails = past_windows(residuals, 2 * config.scale_window_days)
+    ordered = np.sort(tails, axis=-1)  # NaN sorts last
+    valid = np.maximum(np.count_nonzero(~np.isnan(tails), axis=-1) - 1, 0)
+
+    def at(q: float) -> np.ndarray:
+        pos = q * valid
+        lo = np.floor(pos).astype(int)[..., None]
+        hi = np.ceil(pos).astype(int)[..., None]
+        frac = (pos - np.floor(pos))[..., None]
+        a = np.take_along_axis(ordered, lo, axis=-1)
+        b = np.take_along_axis(ordered, hi, axis=-1)
+        return (a + (b - a) * frac)[..., 0]
+
+    tail = (at(0.9) - at(0.5)) / 1.2816
+    return np.where(points >= config.min_scale_points, np.fmax(MAD_TO_SIGMA * mad, tail), np.nan)
+
+
+def month_start_fees(y: np.ndarray, exp: np.ndarray, days: np.ndarray | None) -> np.ndarray:
+    """Expected recurring charge on the first ``MONTH_START_DAYS`` days of each month: the
+    positive excess the series had on the same day of the previous month (USD, 0 elsewhere).
+
+    Providers bill support plans, subscriptions and commitments' upfront parts on a month's
+    first days; the previous month's excess on that day predicts this month's. Reads only that
+    earlier day.
+    """
+    fee = np.zeros(y.shape)
+    if days is None or not len(days):
+        return fee
+    stamps = pd.DatetimeIndex(days.astype("datetime64[D]"))
+    idx = {d: i for i, d in enumerate(days.astype("datetime64[D]"))}
+    for i, stamp in enumerate(stamps):
+        if stamp.day > MONTH_START_DAYS:
+            continue
+        prev = idx.get(np.datetime64((stamp - pd.DateOffset(months=1)).date(), "D"))
+        if prev is not None:
+            fee[:, i] = np.nan_to_num(np.fmax(y[:, prev] - exp[:, prev], 0.0))
+    return fee
 
 
 @dataclass(frozen=True)
@@ -82,22 +107,52 @@ class Baseline:
     scale: np.ndarray  # NaN until ``min_scale_points`` residuals exist
 
 
-def baseline(y: np.ndarray, config: DetectorConfig) -> Baseline:
+def _expected(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None) -> np.ndarray:
+    weekly = weekly_median(y, config.season_weeks)
+    # The trailing model fills only the days the weekday one cannot (a series' first two
+    # weeks); computing it for those columns alone saves most of its cost.
+    cols = np.flatnonzero(np.isnan(weekly).any(axis=0))
+    exp = weekly.copy()
+    if len(cols):
+        trailing = trailing_median(y[:, : cols.max() + 1])[:, cols]
+        exp[:, cols] = np.where(np.isnan(weekly[:, cols]), trailing, weekly[:, cols])
+    return exp + month_start_fees(y, exp, days)
+
+
+def baseline(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = None) -> Baseline:
     """Expected spend per day from earlier days only, and the scale of its residuals.
 
     Expected is the weekday median (``weekly_median``) once two same weekdays exist, before that
-    the trailing-week median (``trailing_median``). Both are medians, so a few anomalous days
-    in the history do not move them; a lasting level shift becomes the new normal after about
-    half of ``season_weeks``.
+    the trailing-week median (``trailing_median``), plus the month-start fee the series had on
+    the same day last month when ``days`` (the column dates) are given. Both are medians, so a
+    few anomalous days in the history do not move them; a lasting level shift becomes the new
+    normal after about half of ``season_weeks``.
     """
-    weekly = weekly_median(y, config.season_weeks)
-    exp = np.where(np.isnan(weekly), trailing_median(y), weekly)
-    return Baseline(expected=exp, scale=robust_scale(y - exp, config))
+    exp = _expected(y, config, days)
+    scale = robust_scale(y - exp, config)
+    # Noise grows with spend: on a series whose level moves (weekdays vs weekends) one absolute
+    # spread understates the busy days' noise. The spread of residuals relative to expected,
+    # times today's expected, covers that; the absolute one still covers additive noise.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = np.where(exp > 0, (y - exp) / exp, np.nan)
+    rel = relative_mad(relative, config) * exp
+    scale = np.where(np.isnan(rel), scale, np.fmax(scale, rel))
+    on_exp, on_scale, on_max = on_level(y, config)
+    # An on/off series (a batch job) is judged, on the days it runs, against its usual run.
+    running = ~np.isnan(on_exp) & (y > 0)
+    # A run no larger than the largest of the window's runs is ordinary whatever its z: with n
+    # exchangeable runs the newest is the largest with probability 1/(n + 1) only. Such a run
+    # gets the largest run as its expected spend, so its excess is not positive.
+    ordinary = running & (y <= on_max)
+    return Baseline(
+        expected=np.where(ordinary, on_max, np.where(running, on_exp, exp)),
+        scale=np.where(running, on_scale, scale),
+    )
 
 
-def expected(y: np.ndarray, config: DetectorConfig) -> np.ndarray:
+def expected(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = None) -> np.ndarray:
     """The expected spend of ``baseline`` alone (USD per day, NaN where no model applies)."""
-    return baseline(y, config).expected
+    return baseline(y, config, days).expected
 
 
 @dataclass(frozen=True)
@@ -110,8 +165,30 @@ class Evaluation:
     flagged: np.ndarray
 
 
-def _evaluate_chunk(y: np.ndarray, config: DetectorConfig) -> Evaluation:
-    base = baseline(y, config)
+def _lagged(a: np.ndarray, lag: int) -> np.ndarray:
+    """``a`` shifted right by ``lag`` days (NaN in the first ``lag``)."""
+    out = np.full(a.shape, np.nan)
+    out[:, lag:] = a[:, : a.shape[1] - lag]
+    return out
+
+
+def mean_to_date(a: np.ndarray, width: int) -> np.ndarray:
+    """Mean of days d-width+1 .. d for each day d (NaN unless all are numbers)."""
+    padded = np.concatenate([a, np.full((a.shape[0], 1), np.nan)], axis=1)
+    return past_windows(padded, width).mean(axis=-1)[:, 1:]
+
+
+def size_ok(excess: np.ndarray, exp: np.ndarray, config: DetectorConfig) -> np.ndarray:
+    usd_ok = excess >= config.min_impact_usd
+    # A series expected to cost nothing has no meaningful ratio: any rise passes.
+    pct_ok = np.where(exp > 0, excess >= config.min_impact_pct * exp, excess > 0)
+    return usd_ok & pct_ok if config.combine == "and" else usd_ok | pct_ok
+
+
+def _evaluate_chunk(
+    y: np.ndarray, config: DetectorConfig, days: np.ndarray | None, ref: np.ndarray | None
+) -> Evaluation:
+    base = baseline(y, config, days)
     exp, scale = base.expected, base.scale
     excess = y - exp
     floored = np.fmax(
@@ -119,19 +196,53 @@ def _evaluate_chunk(y: np.ndarray, config: DetectorConfig) -> Evaluation:
     )
     history = np.cumsum(~np.isnan(y), axis=1) - (~np.isnan(y))
     judged = (history >= config.min_history_days) & ~np.isnan(exp) & ~np.isnan(scale)
+    w = config.drift_window_days
+    # The percent threshold's reference: the series' own expected, or a parent's (leaf rows).
+    pct_ref = exp if ref is None else np.where(np.isnan(ref), exp, ref)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = excess / floored
-        usd_ok = excess >= config.min_impact_usd
-        # A series expected to cost nothing has no meaningful ratio: any rise passes.
-        pct_ok = np.where(exp > 0, excess >= config.min_impact_pct * exp, excess > 0)
-        size_ok = usd_ok & pct_ok if config.combine == "and" else usd_ok | pct_ok
-        flagged = judged & (excess > 0) & (z > config.z_threshold) & size_ok
-    return Evaluation(expected=exp, excess=excess, z=z, flagged=flagged)
+        big = judged & (excess > 0) & size_ok(excess, pct_ref, config)
+        moderate = big & (z > config.z_threshold)
+        # One day is enough when it passes the series' own tail bound; a day past the plain
+        # bound only is confirmed by the day before it (a persisting rise, not one noisy draw).
+        # The tail bound matters only where z passes the fixed single-day bound.
+        single = np.fmax(
+            tail_bound(z, config, big & (z > config.single_day_z)), config.single_day_z
+        )
+        flagged = big & (z > single) | (moderate & lagged_bool(moderate))
+        # Drift: the mean excess of the last w days, against the scale as it was before them
+        # (so the drift's own days cannot inflate it), and big enough in USD/percent terms.
+        mean_excess = mean_to_date(excess, w)
+        mean_exp = mean_to_date(pct_ref, w)
+        before = _lagged(floored, w)
+        drifting = (
+            judged
+            & (history >= config.min_history_days + w)
+            & (excess / before > config.drift_z)
+            & (mean_excess / before > config.drift_z)
+            & size_ok(mean_excess, mean_exp, config)
+        )
+    return Evaluation(expected=exp, excess=excess, z=z, flagged=flagged | drifting)
 
 
-def evaluate(y: np.ndarray, config: DetectorConfig) -> Evaluation:
-    """Judge every day of every series; rows are processed in chunks to bound memory."""
-    parts = [_evaluate_chunk(y[i : i + CHUNK_ROWS], config) for i in range(0, len(y), CHUNK_ROWS)]
+def evaluate(
+    y: np.ndarray,
+    config: DetectorConfig,
+    days: np.ndarray | None = None,
+    ref: np.ndarray | None = None,
+) -> Evaluation:
+    """Judge every day of every series; rows are processed in chunks to bound memory.
+
+    ``days`` (the columns' dates) enables the month-start fee model; without it none is used.
+    ``ref`` (same shape as ``y``, NaN = none) replaces a row's own expected spend as the
+    reference of the percent threshold (leaf rows use their service's).
+    """
+    parts = [
+        _evaluate_chunk(
+            y[i : i + CHUNK_ROWS], config, days, None if ref is None else ref[i : i + CHUNK_ROWS]
+        )
+        for i in range(0, len(y), CHUNK_ROWS)
+    ]
     if not parts:
         empty = np.empty(y.shape)
         return Evaluation(empty, empty, empty, np.zeros(y.shape, dtype=bool))

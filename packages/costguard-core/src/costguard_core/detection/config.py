@@ -77,6 +77,28 @@ class DetectorConfig(BaseModel):
         "weekday model needs two weeks before its first residual; 21 gives it a week of "
         "residuals to be compared with the trailing model on, so weekly cycles are not flagged.",
     )
+    drift_window_days: int = Field(
+        default=7,
+        ge=3,
+        le=28,
+        title="Drift window (days)",
+        description="A slow rise is judged on the mean excess of this many latest days.",
+    )
+    drift_z: float = Field(
+        default=2.5,
+        gt=0,
+        title="Drift bound",
+        description="The window's mean excess must exceed this many robust standard deviations "
+        "of the residuals as they were before the window (and pass the USD/percent thresholds).",
+    )
+    cooldown_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        title="Same-incident gap (days)",
+        description="A run whose driver leaves meet those of an anomaly that ended at most this "
+        "many days earlier is the same incident flaring again, not a new anomaly.",
+    )
     scale_window_days: int = Field(
         default=28,
         ge=7,
@@ -88,6 +110,27 @@ class DetectorConfig(BaseModel):
         ge=3,
         title="Residuals needed for a scale",
         description="Days are not judged until the scale window holds this many residuals.",
+    )
+    single_day_z: float = Field(
+        default=7.0,
+        gt=0,
+        title="Single-day bound",
+        description="A rise seen on one day only must exceed this robust z (and the series' "
+        "tail bound); a rise past z_threshold on two consecutive days is flagged on the second.",
+    )
+    tail_window_days: int = Field(
+        default=56,
+        ge=14,
+        le=182,
+        title="Tail window (days)",
+        description="Days of past standardized residuals whose 95th percentile sets how far a "
+        "single day must exceed the bound on a heavy-tailed series (see baseline.tail_bound).",
+    )
+    min_tail_points: int = Field(
+        default=14,
+        ge=5,
+        title="Residuals needed for the tail bound",
+        description="Below this many past standardized residuals the plain z bound applies.",
     )
     rel_scale_floor: float = Field(
         default=0.05,
@@ -109,6 +152,14 @@ class DetectorConfig(BaseModel):
         title="Share a specific monitor must explain",
         description="When monitors flag the same incident, the most specific one whose start-day "
         "excess is at least this share of the broadest one's is kept.",
+    )
+    leaf_explain_min: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        title="Share of a rise its leaves must explain",
+        description="A monitor's start-day excess is an anomaly only if the positive excess of "
+        "its leaves, each against its own baseline, is at least this share of it.",
     )
     driver_share: float = Field(
         default=0.8,

@@ -14,6 +14,7 @@ import pandas as pd
 from costguard_core.detection.attribution import drivers, root_causes
 from costguard_core.detection.baseline import Evaluation, evaluate
 from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.screen import candidates, screened
 from costguard_core.detection.series import Monitor, Prepared, monitor_count, prepare
 from costguard_core.models import AnomalyCreate
 
@@ -59,8 +60,9 @@ def _incidents(prep: Prepared, runs: list[_Run], config: DetectorConfig) -> list
     """Keep one run per incident, deciding on each start day from data up to that day.
 
     A run starting on day s is dropped when its driver leaves intersect those of a run (kept or
-    dropped) still flagged on s that started earlier: it is the same incident seen later by
-    another monitor. Runs starting on the same day with intersecting drivers form one incident;
+    dropped) that started earlier and is still flagged on s, or ended at most ``cooldown_days``
+    before it: it is the same incident seen later by another monitor, or flaring again.
+    Runs starting on the same day with intersecting drivers form one incident;
     of those, the most specific monitor (ServiceName, then SubAccountId, then ProviderName, then
     total) whose start-day excess is at least ``explain_fraction`` of the incident's largest is
     kept, larger excess breaking ties.
@@ -69,9 +71,15 @@ def _incidents(prep: Prepared, runs: list[_Run], config: DetectorConfig) -> list
     kept: list[_Run] = []
     for s in sorted({r.start for r in runs}):
         fresh = [r for r in runs if r.start == s]
+        explained = []
         for r in fresh:
-            r.drivers = drivers(prep, r.monitor, s, config)
-        ongoing = [r for r in seen if r.end >= s]
+            r.drivers, leaf_rise = drivers(prep, r.monitor, s, config)
+            # Hierarchical consistency: a monitor's rise must be its leaves' rise, each leaf
+            # judged against its own baseline (a batch job's usual run is no rise of its own).
+            if leaf_rise >= config.leaf_explain_min * r.excess:
+                explained.append(r)
+        fresh = explained
+        ongoing = [r for r in seen if r.end >= s - config.cooldown_days]
         fresh = [r for r in fresh if not any(r.drivers & o.drivers for o in ongoing)]
         for group in _components(fresh):
             top = max(r.excess for r in group)
@@ -89,6 +97,31 @@ def _components(runs: list[_Run]) -> list[list[_Run]]:
         merged = [r, *(o for i in linked for o in groups[i])]
         groups = [g for i, g in enumerate(groups) if i not in linked] + [merged]
     return groups
+
+
+def _evaluate(prep: Prepared, config: DetectorConfig, from_day: int | None = None) -> Evaluation:
+    """Monitor rows first; leaf rows then use their service monitor's expected spend as the
+    percent threshold's reference. With ``from_day``, rows that cannot be flagged from that day
+    on (``screen.candidates``) are not judged (their flags stay False)."""
+    keep, plain = (None, None)
+    if from_day is not None:
+        keep, plain = candidates(prep.matrix, config, prep.days, prep.leaf_parent, from_day)
+    leaf = prep.leaf_parent >= 0
+    top_rows = np.flatnonzero(~leaf if keep is None else ~leaf & keep)
+    low_rows = np.flatnonzero(leaf if keep is None else leaf & keep)
+    top = evaluate(prep.matrix[top_rows], config, prep.days)
+    at = np.full(len(leaf), -1)
+    at[top_rows] = np.arange(len(top_rows))
+    ref = top.expected[at[prep.leaf_parent[low_rows]]] if len(low_rows) else None
+    low = evaluate(prep.matrix[low_rows], config, prep.days, ref)
+    out = screened(prep.matrix, plain) if plain is not None else None
+    if out is None:
+        shape = prep.matrix.shape
+        out = Evaluation(np.empty(shape), np.empty(shape), np.empty(shape), np.zeros(shape, bool))
+    for name in Evaluation.__dataclass_fields__:
+        getattr(out, name)[top_rows] = getattr(top, name)
+        getattr(out, name)[low_rows] = getattr(low, name)
+    return out
 
 
 def detect(
@@ -117,7 +150,14 @@ def detect(
     """
     config = config or DetectorConfig()
     prep = prepare(frame, cost_column)
-    ev = evaluate(prep.matrix, config)
+    # Without since the screen still applies from day 0: it only skips series that can never
+    # be flagged, which on long, mostly idle histories is most of them.
+    from_day = 0
+    if since is not None:
+        # Runs that end within cooldown_days before since still decide what is new on since.
+        first = int((np.datetime64(since, "D") - prep.days[0]).astype(int))
+        from_day = max(0, first - config.cooldown_days - config.drift_window_days)
+    ev = _evaluate(prep, config, from_day)
     out = []
     for run in _incidents(prep, _runs(prep, ev), config):
         start = prep.days[run.start].astype(date)

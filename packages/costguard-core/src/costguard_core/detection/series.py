@@ -15,22 +15,30 @@ import pandas as pd
 from costguard_core.detection.config import LEAF_COLUMNS, MONITOR_COLUMNS
 from costguard_core.errors import InputError
 
+#: ``Monitor.column`` of a leaf monitor (one leaf judged on its own).
+LEAF = "leaf"
+
 #: Specificity rank per monitor column (lower = more specific); total spend is the broadest.
 RANK: dict[str | None, int] = {col: i for i, col in enumerate(MONITOR_COLUMNS)} | {
-    None: len(MONITOR_COLUMNS)
+    None: len(MONITOR_COLUMNS),
+    LEAF: len(MONITOR_COLUMNS) + 1,  # a leaf alone is reported only when no monitor saw it
 }
 
 
 @dataclass(frozen=True)
 class Monitor:
-    """One monitored series: ``scope`` is ``{}`` (total) or ``{column: value}``."""
+    """One monitored series: ``scope`` is ``{}`` (total) or ``{column: value}``; a leaf monitor
+    (``column == LEAF``, ``value`` the leaf id) reports its leaf's ServiceName and SubAccountId."""
 
     column: str | None
     value: str | None
     first_day: int  # index of its first day with a row; it is NaN (not yet existing) before that
+    leaf_scope: tuple[tuple[str, str], ...] = ()
 
     @property
     def scope(self) -> dict[str, str]:
+        if self.column == LEAF:
+            return dict(self.leaf_scope)
         return {} if self.column is None else {self.column: str(self.value)}
 
     @property
@@ -49,11 +57,14 @@ class Prepared:
     cost_row: np.ndarray  # ... its cost (float, credits excluded)
     monitors: list[Monitor]
     matrix: np.ndarray  # (n_monitors, n_days) monitor spend, NaN before first_day
+    leaf_parent: np.ndarray  # per monitor row: row of the ServiceName monitor of a leaf, or -1
 
     def leaves_in(self, monitor: Monitor) -> np.ndarray:
         """Leaf ids inside a monitor's scope."""
         if monitor.column is None:
             return self.leaves.index.to_numpy()
+        if monitor.column == LEAF:
+            return np.array([int(str(monitor.value))])
         return self.leaves.index[self.leaves[monitor.column] == monitor.value].to_numpy()
 
     def leaf_block(self, leaf_ids: np.ndarray, d0: int, d1: int) -> np.ndarray:
@@ -94,7 +105,10 @@ def _to_float(value: Any) -> float:
 
 
 def _floats(column: pd.Series, name: str) -> np.ndarray:
-    values = np.array([_to_float(v) for v in column], dtype=float)
+    if pd.api.types.is_float_dtype(column) or pd.api.types.is_integer_dtype(column):
+        values = column.to_numpy(dtype=float)
+    else:
+        values = np.array([_to_float(v) for v in column], dtype=float)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         raise InputError(
@@ -103,8 +117,14 @@ def _floats(column: pd.Series, name: str) -> np.ndarray:
     return values
 
 
-def _clean(value: Any) -> str | None:
-    return None if pd.isna(value) else str(value)
+def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (sorted order, missing → -1) and the values as strings."""
+    try:
+        codes, values = pd.factorize(column, sort=True)
+    except TypeError:  # mixed types do not sort together: compare their text
+        text = column.map(lambda v: None if pd.isna(v) else str(v))
+        codes, values = pd.factorize(text, sort=True)
+    return np.asarray(codes), np.array([str(v) for v in values], dtype=object)
 
 
 def prepare(frame: pd.DataFrame, cost_column: str) -> Prepared:
@@ -120,12 +140,26 @@ def prepare(frame: pd.DataFrame, cost_column: str) -> Prepared:
         raise InputError("daily frame has no rows")
     day = _utc_days(frame["ChargePeriodStart"])
     cost = np.clip(_floats(frame[cost_column], cost_column), 0.0, None)
-    keys = frame[list(LEAF_COLUMNS)].astype(object).map(_clean)
-    grouped = keys.groupby(list(LEAF_COLUMNS), dropna=False, sort=True)
-    leaf_of_row = grouped.ngroup().to_numpy()
-    leaves = keys.drop_duplicates().assign(_id=leaf_of_row[~keys.duplicated().to_numpy()])
-    leaves = leaves.set_index("_id").sort_index().astype(object)
-    leaves = leaves.where(leaves.notna(), None)
+    # Each column is factorised once (sorted, missing → -1), so a leaf id follows the sorted
+    # leaf keys whatever the row order, without a Python call per cell.
+    codes, uniques = [], []
+    key = np.zeros(len(frame), dtype=np.int64)
+    for col in LEAF_COLUMNS:
+        c, u = _factorize(frame[col])
+        codes.append(c)
+        uniques.append(u)
+        # Mixed-radix key, re-factorised (sorted) at each step so it stays below the row count.
+        key, _ = pd.factorize(key * (len(u) + 1) + (c + 1), sort=True)
+    leaf_of_row = key  # sorted dense codes: leaf ids follow the sorted leaf keys
+    first_row = np.unique(key, return_index=True)[1]
+    keys = np.column_stack([c[first_row] for c in codes])
+    leaves = pd.DataFrame(
+        {
+            col: [None if k < 0 else uniques[j][k] for k in keys[:, j]]
+            for j, col in enumerate(LEAF_COLUMNS)
+        },
+        dtype=object,
+    )
     first = day.min()
     n_days = int((day.max() - first).astype(int)) + 1
     day_idx = (day - first).astype(int)
@@ -136,6 +170,7 @@ def prepare(frame: pd.DataFrame, cost_column: str) -> Prepared:
         .reset_index()
     )
     monitors, matrix = _monitors(leaves, long, n_days)
+    monitors, matrix, parent = _leaf_monitors(leaves, long, n_days, monitors, matrix)
     return Prepared(
         days=first + np.arange(n_days),
         leaves=leaves,
@@ -144,6 +179,7 @@ def prepare(frame: pd.DataFrame, cost_column: str) -> Prepared:
         cost_row=long["cost"].to_numpy(),
         monitors=monitors,
         matrix=matrix,
+        leaf_parent=parent,
     )
 
 
@@ -171,6 +207,31 @@ def _monitors(
             monitors.append(Monitor(col, name, int(starts[i])))
         rows.extend(block)
     return monitors, np.vstack(rows)
+
+
+def _leaf_monitors(leaves, long, n_days, monitors, matrix):
+    """Append one monitor per leaf: an incident on one resource is often too small for its
+    service's series when another leaf there is noisy (a batch job), yet plain on its own. Its
+    percent threshold is judged against its ServiceName monitor (``leaf_parent``)."""
+    service_row = {m.value: i for i, m in enumerate(monitors) if m.column == "ServiceName"}
+    block = np.full((len(leaves), n_days), np.nan)
+    leaf = long["leaf"].to_numpy()
+    day = long["day"].to_numpy()
+    first = np.full(len(leaves), n_days)
+    np.minimum.at(first, leaf, day)
+    filled = np.arange(n_days)[None, :] >= first[:, None]
+    block[filled] = 0.0
+    np.add.at(block, (leaf, day), long["cost"].to_numpy())
+    parent = [-1] * len(monitors)
+    extra = []
+    services = leaves["ServiceName"].tolist()
+    subs = leaves["SubAccountId"].tolist()
+    for lid, service, sub in zip(leaves.index.tolist(), services, subs, strict=True):
+        named = (("ServiceName", service), ("SubAccountId", sub))
+        scope = tuple((c, str(v)) for c, v in named if v is not None)
+        extra.append(Monitor(LEAF, str(lid), int(first[lid]), scope))
+        parent.append(service_row.get(service, 0))
+    return monitors + extra, np.vstack([matrix, block]), np.array(parent)
 
 
 def monitor_count(frame: pd.DataFrame) -> int:

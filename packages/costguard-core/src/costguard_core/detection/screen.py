@@ -1,0 +1,81 @@
+"""Cheap pre-screen for incremental runs: which series could be flagged from a given day on.
+
+A day can be anomalous only if its excess over the expected spend passes the USD/percent
+thresholds (or the drift window's mean excess does). The expected spend alone is cheap (medians
+of a few values); the robust scale and tail bound are not. So when a run only reports anomalies
+from day ``from_day`` on, series whose excess passes no size test on any day from there cannot be
+flagged there and are not judged further. The screen never drops a series that could be
+flagged: its expected spend is exactly the one ``baseline`` uses for series that never cost
+nothing; series that run after an idle day (possible on/off series, whose expected spend
+differs) and the parents of kept leaf rows are always kept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from costguard_core.detection.baseline import (
+    Evaluation,
+    _expected,
+    mean_to_date,
+    size_ok,
+)
+from costguard_core.detection.config import DetectorConfig
+
+
+def plain_expected(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None) -> np.ndarray:
+    """``baseline``'s expected spend for series that are not on/off (USD per day)."""
+    return _expected(y, config, days)
+
+
+def candidates(
+    y: np.ndarray,
+    config: DetectorConfig,
+    days: np.ndarray | None,
+    parent: np.ndarray,
+    from_day: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that may be flagged on a day ≥ ``from_day`` (bool mask) and the plain expected.
+
+    ``parent`` gives, per row, the row whose expected spend is its percent reference (-1: its
+    own), as ``detect`` uses for leaf monitors.
+    """
+    exp = plain_expected(y, config, days)
+    with np.errstate(invalid="ignore"):
+        zero = _may_run_after_idle(y, config.tail_window_days)
+    ref = exp.copy()
+    child = np.flatnonzero(parent >= 0)
+    up = parent[child]
+    parent_ref = np.where(np.isnan(exp[up]), exp[child], exp[up])
+    # A parent that may be on/off has another expected spend when judged; 0 (no percent test)
+    # keeps the screen on the safe side for its children.
+    ref[child] = np.where(zero[up][:, None], 0.0, parent_ref)
+    excess = y - exp
+    w = config.drift_window_days
+    with np.errstate(invalid="ignore"):
+        day_ok = (excess > 0) & size_ok(excess, ref, config)
+        drift_ok = size_ok(mean_to_date(excess, w), mean_to_date(ref, w), config)
+    keep = (day_ok | drift_ok)[:, from_day:].any(axis=1) | zero
+    keep[parent[(parent >= 0) & keep]] = True
+    return keep, exp
+
+
+def _may_run_after_idle(y: np.ndarray, width: int) -> np.ndarray:
+    """Rows with a day that costs something and a zero day among the ``width`` before it: only
+    there can ``tails.on_level`` change the expected spend."""
+    idle = np.nan_to_num(np.cumsum(y <= 0, axis=1, dtype=np.int64))
+    before = np.zeros_like(idle)
+    before[:, 1:] = idle[:, :-1]
+    start = np.zeros_like(idle)
+    start[:, width + 1 :] = idle[:, : -width - 1]
+    return ((y > 0) & (before - start > 0)).any(axis=1)
+
+
+def screened(y: np.ndarray, exp: np.ndarray) -> Evaluation:
+    """The evaluation of rows the screen dropped: plain expected and excess, never flagged."""
+    return Evaluation(
+        expected=exp,
+        excess=y - exp,
+        z=np.full(y.shape, np.nan),
+        flagged=np.zeros(y.shape, dtype=bool),
+    )

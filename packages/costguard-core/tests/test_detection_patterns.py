@@ -1,0 +1,60 @@
+"""Patterns that are not anomalies (month-start fees, batch jobs) and ones that are (drift, a
+shift hidden inside a service by a noisy batch job)."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from costguard_core.detection import detect
+
+_spec = importlib.util.spec_from_file_location(
+    "_detection_frames", Path(__file__).with_name("test_detection.py")
+)
+assert _spec is not None and _spec.loader is not None
+frames = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(frames)
+START, row = frames.START, frames.row
+DAYS = 150
+
+
+def _leaf(resource: str, service: str, costs) -> list[dict]:
+    return [
+        row(START + timedelta(days=i), "AWS", "prod", service, resource, float(c))
+        for i, c in enumerate(costs)
+        if c > 0
+    ]
+
+
+def test_month_start_fee_and_batch_job_are_normal() -> None:
+    rng = np.random.default_rng(3)
+    days = [START + timedelta(days=i) for i in range(DAYS)]
+    fee = [20.0 + (600.0 if d.day == 1 else 0.0) for d in days]
+    batch = 400.0 * (rng.random(DAYS) < 0.25)
+    extra = _leaf("support", "AWS Support", fee) + _leaf("etl", "AWS Glue", batch)
+    found = detect(frames.make_frame(DAYS, extra_rows=extra), since=START + timedelta(days=45))
+    assert found == []
+
+
+def test_drift_is_found_within_two_weeks() -> None:
+    ramp = {("db-main", i): 60.0 * min(1.0, (i - 90) / 14) for i in range(90, DAYS)}
+    found = detect(frames.make_frame(DAYS, bumps=ramp))
+    assert len(found) == 1, [(a.start, a.scope) for a in found]
+    assert 90 <= (found[0].start - START).days <= 104
+    assert found[0].root_causes[0].ResourceId == "db-main"
+
+
+def test_shift_hidden_in_a_service_by_a_batch_job_is_found_on_its_leaf() -> None:
+    rng = np.random.default_rng(4)
+    batch = 900.0 * (rng.random(DAYS) < 0.3)
+    steady = np.full(DAYS, 80.0) * (1 + rng.normal(0, 0.03, DAYS))
+    steady[100:] += 110.0
+    extra = _leaf("bq-batch", "BigQuery", batch) + _leaf("bq-steady", "BigQuery", steady)
+    # A batch job is learnt as normal once a few of its runs are in view (``since`` skips that).
+    frame = pd.DataFrame(frames.make_frame(DAYS).to_dict("records") + extra)
+    found = detect(frame, since=START + timedelta(days=45))
+    assert [(a.start - START).days for a in found] == [100]
+    assert found[0].root_causes[0].ResourceId == "bq-steady"
