@@ -242,3 +242,30 @@ def test_missing_path_and_bad_since_exit_2(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--since" in bad.stderr and "13/05/2024" in bad.stderr
     combine = run(tmp_path / "ok.csv", "--combine", "xor")
     assert combine.exit_code == 2 and "--combine" in combine.stderr
+
+
+def test_monitors_file_sets_dimensions_and_thresholds(tmp_path: Path) -> None:
+    path = write_focus(tmp_path / "spike.csv")
+    monitors = tmp_path / "monitors.yaml"
+    monitors.write_text("monitors:\n  - dimension: total\nleaf_monitors: false\n")
+    data = json.loads(run(path, "--json", "--monitors", monitors).stdout)
+    check_shape(data)
+    assert data["series_scanned"] == 1 and [a["scope"] for a in data["anomalies"]] == [{}]
+    monitors.write_text("monitors:\n  - dimension: total\n    min_impact_usd: 100000\n")
+    assert json.loads(run(path, "--json", "--monitors", monitors).stdout)["anomalies"] == []
+    example = Path(__file__).parents[1] / "config" / "monitors.example.yaml"
+    assert run(path, "--json", "--monitors", example).exit_code == 0
+
+
+def test_bad_monitors_file_exits_2_naming_the_field(tmp_path: Path) -> None:
+    path = write_focus(tmp_path / "spike.csv")
+    monitors = tmp_path / "monitors.yaml"
+    monitors.write_text(
+        "monitors:\n  - dimension: total\n  - dimension: ServiceName\n"
+        "  - dimension: RegionId\n    min_impact_usd: -5\n"
+    )
+    result = run(path, "--json", "--monitors", monitors)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "monitors[2].min_impact_usd: Input should be greater than or equal to 0" in (
+        result.stderr
+    )

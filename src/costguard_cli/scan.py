@@ -1,7 +1,8 @@
 """``costguard scan FILE...``: find cost anomalies in billing exports, offline.
 
 Exit codes: 0 on success (anomalies or not), 2 on bad input (unreadable or mixed-currency file,
-missing path, bad ``--since``), with the reason on stderr. With ``--json`` stdout carries only the
+missing path, bad ``--since``, invalid ``--monitors`` file), with the reason
+on stderr. With ``--json`` stdout carries only the
 ``ScanReport`` JSON.
 """
 
@@ -13,6 +14,7 @@ from typing import Literal
 
 import typer
 from costguard_core.detection import DetectorConfig
+from costguard_core.detection.monitors import load_monitors
 from costguard_core.errors import InputError
 from costguard_core.scan import ScanReport
 from costguard_core.scan import scan as run_scan
@@ -54,6 +56,16 @@ _PATHS = typer.Argument(
     help="FOCUS or AWS CUR exports (CSV, CSV.gz or Parquet), one BillingCurrency in all.",
 )
 
+_MONITORS = typer.Option(
+    None,
+    "--monitors",
+    exists=True,
+    dir_okay=False,
+    readable=True,
+    help="YAML monitors file (config/monitors.example.yaml): dimensions, per-monitor "
+    "thresholds and severity tiers. Default: total, provider, service, account, leaves.",
+)
+
 
 def scan(
     paths: list[Path] = _PATHS,
@@ -76,6 +88,7 @@ def scan(
     combine: str = typer.Option(
         _DEFAULTS.combine, "--combine", help="'and': both thresholds; 'or': either one."
     ),
+    monitors_file: Path | None = _MONITORS,
 ) -> None:
     """Find cost anomalies (spend increases) in billing exports and name their root causes."""
     if combine not in ("and", "or"):
@@ -85,7 +98,8 @@ def scan(
         min_impact_usd=min_impact_usd, min_impact_pct=min_impact_pct, combine=mode
     )
     try:
-        report = run_scan(paths, since=_since(since), config=config)
+        monitors = load_monitors(monitors_file) if monitors_file else None
+        report = run_scan(paths, since=_since(since), config=config, monitors=monitors)
     except InputError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None

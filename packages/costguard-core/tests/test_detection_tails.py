@@ -87,7 +87,7 @@ def test_since_run_equals_the_backtest_from_that_day() -> None:
 
 
 def test_screen_never_drops_a_series_that_would_be_flagged() -> None:
-    from costguard_core.detection.detector import _evaluate
+    from costguard_core.detection.rows import evaluate_rows
     from costguard_core.detection.series import prepare
 
     rng = np.random.default_rng(5)
@@ -97,8 +97,9 @@ def test_screen_never_drops_a_series_that_would_be_flagged() -> None:
     frame = frames.make_frame(100, noise=0.08, bumps=bumps, extra_rows=_batch_rows(100, runs))
     prep = prepare(frame, "EffectiveCost")
     config = DetectorConfig()
-    plain = _evaluate(prep, config, None)
+    configs = [config] * len(prep.monitors)
+    plain = evaluate_rows(prep, configs, None)
     assert plain.flagged.any()
     for from_day in (0, 55, 90):
-        screened = _evaluate(prep, config, from_day)
+        screened = evaluate_rows(prep, configs, from_day)
         np.testing.assert_array_equal(screened.flagged[:, from_day:], plain.flagged[:, from_day:])

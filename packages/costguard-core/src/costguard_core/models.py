@@ -195,3 +195,54 @@ class Page(BaseModel, Generic[T]):
 
     data: list[T]
     count: int
+
+
+# --- Anomaly feedback and monitor configuration (issue #3) ---------------------------------------
+
+FeedbackKind = Literal["accurate", "not_an_issue", "planned_activity"]
+
+
+class FeedbackCreate(BaseModel):
+    """``POST /api/v1/anomalies/{id}/feedback`` body: AWS Cost Anomaly Detection's three answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FeedbackKind
+    comment: str | None = None
+
+
+class FeedbackPublic(BaseModel):
+    """One stored answer; ``actor`` is the authenticated principal who gave it (UTC time)."""
+
+    id: int
+    anomaly_id: str
+    kind: FeedbackKind
+    comment: str | None = None
+    actor: str
+    created_at: datetime
+
+
+class FeedbackItem(BaseModel):
+    """An answer joined with the anomaly it judges, as the detector uses it
+    (``GET /api/v1/feedback``): scope, start, start-day expected/actual spend (USD), summed
+    impact (USD) and root causes, most responsible first."""
+
+    anomaly_id: str
+    kind: FeedbackKind
+    scope: dict[str, str] = Field(default_factory=dict)
+    start: date
+    expected_cost: float
+    actual_cost: float
+    impact_usd: float
+    root_causes: list[RootCause] = Field(default_factory=list)
+    actor: str | None = None
+    created_at: datetime | None = None
+
+
+class MonitorConfigPublic(BaseModel):
+    """``GET/PUT /api/v1/monitors``: the monitors document (``detection.monitors`` shape), who
+    stored it and when (None for the built-in default)."""
+
+    document: dict[str, Any]
+    updated_by: str | None = None
+    updated_at: datetime | None = None

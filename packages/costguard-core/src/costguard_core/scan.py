@@ -17,6 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from costguard_core.detection import DetectorConfig, detect, series_count
+from costguard_core.detection.monitors import MonitorsConfig
 from costguard_core.errors import InputError
 from costguard_core.focus import DailyCosts, read_daily
 from costguard_core.models import AnomalyCreate
@@ -55,8 +56,10 @@ def scan_frame(
     since: date | None = None,
     config: DetectorConfig | None = None,
     cost_column: str = "EffectiveCost",
+    monitors: MonitorsConfig | None = None,
 ) -> ScanReport:
-    """Detect anomalies in costs already read with ``read_daily``.
+    """Detect anomalies in costs already read with ``read_daily`` (``monitors``: see
+    ``detection.monitors``; None = the default monitors).
 
     Raises ``InputError`` when the inputs hold more than one BillingCurrency (figures are never
     summed across currencies) or no cost rows at all.
@@ -73,10 +76,12 @@ def scan_frame(
     if frame.empty:
         raise InputError(f"no cost rows to scan (files: {_file_names(daily)})")
     days = frame["ChargePeriodStart"]
-    anomalies = detect(frame, since=since, cost_column=cost_column, config=config)
+    anomalies = detect(
+        frame, since=since, cost_column=cost_column, config=config, monitors=monitors
+    )
     return ScanReport(
         rows_read=daily.rows_read,
-        series_scanned=series_count(frame),
+        series_scanned=series_count(frame, monitors),
         currency=currencies[0],
         period=Period(start=_as_date(days.min()), end=_as_date(days.max())),
         anomalies=anomalies,
@@ -93,9 +98,10 @@ def scan(
     *,
     since: date | None = None,
     config: DetectorConfig | None = None,
+    monitors: MonitorsConfig | None = None,
 ) -> ScanReport:
     """Read FOCUS / AWS CUR exports (``read_daily``) and detect anomalies in their EffectiveCost.
 
     Raises ``InputError`` (naming file, row, field) for unreadable or mixed-currency inputs.
     """
-    return scan_frame(read_daily(list(paths)), since=since, config=config)
+    return scan_frame(read_daily(list(paths)), since=since, config=config, monitors=monitors)

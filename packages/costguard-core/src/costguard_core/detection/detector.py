@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -12,11 +13,14 @@ import numpy as np
 import pandas as pd
 
 from costguard_core.detection.attribution import drivers, root_causes
-from costguard_core.detection.baseline import Evaluation, evaluate
+from costguard_core.detection.baseline import Evaluation
 from costguard_core.detection.config import DetectorConfig
-from costguard_core.detection.screen import candidates, screened
+from costguard_core.detection.feedback import suppressed, z_multipliers
+from costguard_core.detection.gaps import lookback_days
+from costguard_core.detection.monitors import DEFAULT_MONITORS, MonitorsConfig
+from costguard_core.detection.rows import evaluate_rows, row_configs
 from costguard_core.detection.series import Monitor, Prepared, monitor_count, prepare
-from costguard_core.models import AnomalyCreate
+from costguard_core.models import AnomalyCreate, FeedbackItem
 
 
 @dataclass
@@ -46,9 +50,11 @@ def confidence(z: float, bound: float) -> float:
     return float(min(1.0, max(0.0, 1.0 - 0.5 * math.exp(-(z - bound) / bound))))
 
 
-def _runs(prep: Prepared, ev: Evaluation) -> list[_Run]:
+def _runs(prep: Prepared, ev: Evaluation, enabled: np.ndarray) -> list[_Run]:
     runs = []
     for row, monitor in enumerate(prep.monitors):
+        if not enabled[row]:
+            continue
         flags = np.concatenate([[False], ev.flagged[row], [False]]).astype(np.int8)
         edges = np.diff(flags)
         for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True):
@@ -99,37 +105,14 @@ def _components(runs: list[_Run]) -> list[list[_Run]]:
     return groups
 
 
-def _evaluate(prep: Prepared, config: DetectorConfig, from_day: int | None = None) -> Evaluation:
-    """Monitor rows first; leaf rows then use their service monitor's expected spend as the
-    percent threshold's reference. With ``from_day``, rows that cannot be flagged from that day
-    on (``screen.candidates``) are not judged (their flags stay False)."""
-    keep, plain = (None, None)
-    if from_day is not None:
-        keep, plain = candidates(prep.matrix, config, prep.days, prep.leaf_parent, from_day)
-    leaf = prep.leaf_parent >= 0
-    top_rows = np.flatnonzero(~leaf if keep is None else ~leaf & keep)
-    low_rows = np.flatnonzero(leaf if keep is None else leaf & keep)
-    top = evaluate(prep.matrix[top_rows], config, prep.days)
-    at = np.full(len(leaf), -1)
-    at[top_rows] = np.arange(len(top_rows))
-    ref = top.expected[at[prep.leaf_parent[low_rows]]] if len(low_rows) else None
-    low = evaluate(prep.matrix[low_rows], config, prep.days, ref)
-    out = screened(prep.matrix, plain) if plain is not None else None
-    if out is None:
-        shape = prep.matrix.shape
-        out = Evaluation(np.empty(shape), np.empty(shape), np.empty(shape), np.zeros(shape, bool))
-    for name in Evaluation.__dataclass_fields__:
-        getattr(out, name)[top_rows] = getattr(top, name)
-        getattr(out, name)[low_rows] = getattr(low, name)
-    return out
-
-
 def detect(
     frame: pd.DataFrame,
     *,
     since: date | None = None,
     cost_column: str = "EffectiveCost",
     config: DetectorConfig | None = None,
+    monitors: MonitorsConfig | None = None,
+    feedback: Sequence[FeedbackItem] = (),
 ) -> list[AnomalyCreate]:
     """Cost increases in a FOCUS daily frame, one ``AnomalyCreate`` per incident, by start day.
 
@@ -147,40 +130,52 @@ def detect(
     impact, ``confidence`` from the start day's z (see ``confidence``). Negative rows (credits,
     refunds) are left out of every sum. Raises ``InputError`` on missing columns, non-numeric
     costs or more than one currency.
+
+    ``monitors`` (``detection.monitors``) replaces the default monitors (total, ProviderName,
+    ServiceName, SubAccountId and every leaf) and sets per-monitor thresholds and tiers.
+    ``feedback`` (answers on earlier anomalies, ``detection.feedback``) suppresses repeats of a
+    pattern marked not an issue or planned, and scales each monitor's z bounds.
     """
     config = config or DetectorConfig()
-    prep = prepare(frame, cost_column)
+    monitors = monitors or DEFAULT_MONITORS
+    prep = prepare(
+        frame, cost_column, lookback_days(config), monitors.columns, monitors.leaf_monitors
+    )
+    configs, enabled = row_configs(prep, config, monitors, z_multipliers(feedback))
     # Without since the screen still applies from day 0: it only skips series that can never
     # be flagged, which on long, mostly idle histories is most of them.
     from_day = 0
     if since is not None:
         # Runs that end within cooldown_days before since still decide what is new on since.
-        first = int((np.datetime64(since, "D") - prep.days[0]).astype(int))
+        first = int(np.searchsorted(prep.days, np.datetime64(since, "D")))
         from_day = max(0, first - config.cooldown_days - config.drift_window_days)
-    ev = _evaluate(prep, config, from_day)
+    ev = evaluate_rows(prep, configs, from_day)
     out = []
-    for run in _incidents(prep, _runs(prep, ev), config):
+    for run in _incidents(prep, _runs(prep, ev, enabled), config):
         start = prep.days[run.start].astype(date)
         if since is not None and start < since:
             continue
         impact = float(ev.excess[run.row, run.start : run.end + 1].sum())
-        out.append(
-            AnomalyCreate(
-                id=fingerprint(run.monitor.scope, start),
-                start=start,
-                end=prep.days[run.end].astype(date),
-                scope=run.monitor.scope,
-                expected_cost=float(ev.expected[run.row, run.start]),
-                actual_cost=float(prep.matrix[run.row, run.start]),
-                impact_usd=impact,
-                severity=config.severity(impact),
-                confidence=confidence(float(ev.z[run.row, run.start]), config.z_threshold),
-                root_causes=root_causes(prep, run.monitor, run.start, run.end, config),
-            )
+        own = configs[run.row]
+        anomaly = AnomalyCreate(
+            id=fingerprint(run.monitor.scope, start),
+            start=start,
+            end=prep.days[run.end].astype(date),
+            scope=run.monitor.scope,
+            expected_cost=float(ev.expected[run.row, run.start]),
+            actual_cost=float(prep.matrix[run.row, run.start]),
+            impact_usd=impact,
+            severity=own.severity(impact),
+            confidence=confidence(float(ev.z[run.row, run.start]), own.z_threshold),
+            root_causes=root_causes(prep, run.monitor, run.start, run.end, config),
         )
+        if not suppressed(anomaly, feedback, own):
+            out.append(anomaly)
     return sorted(out, key=lambda a: (a.start, -a.impact_usd, a.id))
 
 
-def series_count(frame: pd.DataFrame) -> int:
-    """Monitors ``detect`` scans: total + each ProviderName, ServiceName and SubAccountId."""
-    return monitor_count(frame)
+def series_count(frame: pd.DataFrame, monitors: MonitorsConfig | None = None) -> int:
+    """Monitors ``detect`` scans (leaf monitors aside): total + each value of each dimension
+    (default: ProviderName, ServiceName and SubAccountId)."""
+    monitors = monitors or DEFAULT_MONITORS
+    return monitor_count(frame, monitors.columns, monitors.spec(None) is not None)

@@ -13,16 +13,31 @@ import numpy as np
 import pandas as pd
 
 from costguard_core.detection.config import LEAF_COLUMNS, MONITOR_COLUMNS
+from costguard_core.detection.gaps import compress
+from costguard_core.detection.monitors import with_tag_columns
 from costguard_core.errors import InputError
 
 #: ``Monitor.column`` of a leaf monitor (one leaf judged on its own).
 LEAF = "leaf"
 
-#: Specificity rank per monitor column (lower = more specific); total spend is the broadest.
-RANK: dict[str | None, int] = {col: i for i, col in enumerate(MONITOR_COLUMNS)} | {
-    None: len(MONITOR_COLUMNS),
-    LEAF: len(MONITOR_COLUMNS) + 1,  # a leaf alone is reported only when no monitor saw it
+#: Specificity rank per monitor column (lower = more specific); total spend is the broadest but
+#: one, a leaf alone (reported only when no monitor saw it) the last. Tag keys rank together.
+RANK: dict[str | None, int] = {
+    "ServiceName": 0,
+    "SubAccountId": 1,
+    "RegionId": 2,
+    "Tags.": 3,
+    "ProviderName": 4,
+    None: 5,
+    LEAF: 6,
 }
+
+
+def rank(column: str | None) -> int:
+    """Specificity rank of a monitor column (``Tags.<key>`` columns share one)."""
+    if column is not None and column.startswith("Tags."):
+        return RANK["Tags."]
+    return RANK[column]
 
 
 @dataclass(frozen=True)
@@ -43,14 +58,15 @@ class Monitor:
 
     @property
     def rank(self) -> int:
-        return RANK[self.column]
+        return rank(self.column)
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """Days ``days[0] .. days[-1]`` (every UTC day), leaf table and long leaf costs, monitors."""
+    """Days ``days[0] .. days[-1]`` (every UTC day but long idle gaps' tails), leaf table and
+    long leaf costs, monitors."""
 
-    days: np.ndarray  # datetime64[D], consecutive
+    days: np.ndarray  # datetime64[D] ascending; consecutive except shortened idle gaps
     leaves: pd.DataFrame  # LEAF_COLUMNS, index = leaf id; missing values are None
     leaf_row: np.ndarray  # long table: leaf id of each (leaf, day) entry
     day_row: np.ndarray  # ... its day index
@@ -127,8 +143,21 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes), np.array([str(v) for v in values], dtype=object)
 
 
-def prepare(frame: pd.DataFrame, cost_column: str) -> Prepared:
+def prepare(
+    frame: pd.DataFrame,
+    cost_column: str,
+    keep_gap_days: int | None = None,
+    columns: tuple[str, ...] = MONITOR_COLUMNS,
+    leaf_monitors: bool = True,
+) -> Prepared:
     """Leaves, long leaf costs and monitor matrix of a frame.
+
+    Monitors: total spend, one per value of each of ``columns`` (FOCUS columns or
+    ``Tags.<key>``, read from the JSON ``Tags`` column; a tag key becomes part of the leaf key),
+    and with ``leaf_monitors`` one per leaf.
+
+    With ``keep_gap_days`` (``gaps.lookback_days``), runs of days without any row longer than
+    that are shortened by whole weeks (``gaps.compress``); ``days`` then skips them.
 
     Rows with a negative cost (credits, refunds, negative adjustments) are left out of every
     sum: only increases are alerted on, and a credit's dip or its expiry is a billing event, not a
@@ -138,13 +167,18 @@ def prepare(frame: pd.DataFrame, cost_column: str) -> Prepared:
     _require(frame, cost_column)
     if frame.empty:
         raise InputError("daily frame has no rows")
+    columns = tuple(sorted(columns, key=rank))
+    tag_cols = tuple(c for c in columns if c.startswith("Tags."))
+    if tag_cols:
+        frame = with_tag_columns(frame, tag_cols)
+    leaf_cols = LEAF_COLUMNS + tag_cols
     day = _utc_days(frame["ChargePeriodStart"])
     cost = np.clip(_floats(frame[cost_column], cost_column), 0.0, None)
     # Each column is factorised once (sorted, missing → -1), so a leaf id follows the sorted
     # leaf keys whatever the row order, without a Python call per cell.
     codes, uniques = [], []
     key = np.zeros(len(frame), dtype=np.int64)
-    for col in LEAF_COLUMNS:
+    for col in leaf_cols:
         c, u = _factorize(frame[col])
         codes.append(c)
         uniques.append(u)
@@ -156,23 +190,26 @@ def prepare(frame: pd.DataFrame, cost_column: str) -> Prepared:
     leaves = pd.DataFrame(
         {
             col: [None if k < 0 else uniques[j][k] for k in keys[:, j]]
-            for j, col in enumerate(LEAF_COLUMNS)
+            for j, col in enumerate(leaf_cols)
         },
         dtype=object,
     )
     first = day.min()
-    n_days = int((day.max() - first).astype(int)) + 1
-    day_idx = (day - first).astype(int)
+    day_idx, kept = compress((day - first).astype(int), keep_gap_days)
+    n_days = len(kept)
     long = (
         pd.DataFrame({"leaf": leaf_of_row, "day": day_idx, "cost": cost})
         .groupby(["leaf", "day"], sort=True)["cost"]
         .sum()
         .reset_index()
     )
-    monitors, matrix = _monitors(leaves, long, n_days)
-    monitors, matrix, parent = _leaf_monitors(leaves, long, n_days, monitors, matrix)
+    monitors, matrix = _monitors(leaves, long, n_days, columns)
+    if leaf_monitors:
+        monitors, matrix, parent = _leaf_monitors(leaves, long, n_days, monitors, matrix)
+    else:
+        parent = np.full(len(monitors), -1)
     return Prepared(
-        days=first + np.arange(n_days),
+        days=first + kept,
         leaves=leaves,
         leaf_row=long["leaf"].to_numpy(),
         day_row=long["day"].to_numpy(),
@@ -184,14 +221,14 @@ def prepare(frame: pd.DataFrame, cost_column: str) -> Prepared:
 
 
 def _monitors(
-    leaves: pd.DataFrame, long: pd.DataFrame, n_days: int
+    leaves: pd.DataFrame, long: pd.DataFrame, n_days: int, columns: tuple[str, ...]
 ) -> tuple[list[Monitor], np.ndarray]:
     leaf = long["leaf"].to_numpy()
     day = long["day"].to_numpy()
     cost = long["cost"].to_numpy()
     monitors = [Monitor(None, None, 0)]
     rows = [np.bincount(day, weights=cost, minlength=n_days)]
-    for col in MONITOR_COLUMNS:
+    for col in columns:
         values = leaves[col]
         names = sorted(v for v in values.unique() if v is not None)
         code = values.map({v: i for i, v in enumerate(names)}).fillna(-1).astype(int).to_numpy()
@@ -234,8 +271,13 @@ def _leaf_monitors(leaves, long, n_days, monitors, matrix):
     return monitors + extra, np.vstack([matrix, block]), np.array(parent)
 
 
-def monitor_count(frame: pd.DataFrame) -> int:
-    """Series a frame yields: 1 (total) + distinct non-null values of each monitor column."""
+def monitor_count(
+    frame: pd.DataFrame, columns: tuple[str, ...] = MONITOR_COLUMNS, total: bool = True
+) -> int:
+    """Series a frame yields: total (if watched) + distinct non-null values of each column."""
     if frame.empty:
         return 0
-    return 1 + sum(int(frame[col].dropna().nunique()) for col in MONITOR_COLUMNS)
+    tags = tuple(c for c in columns if c.startswith("Tags."))
+    if tags:
+        frame = with_tag_columns(frame, tags)
+    return int(total) + sum(int(frame[col].dropna().nunique()) for col in columns)

@@ -1,0 +1,62 @@
+"""Long stretches without a single row: shorten them, exactly, before the day matrices are built.
+
+Exports spanning years with multi-year holes (a 2018 sample beside 2024 data) would otherwise make
+every series a column per calendar day, almost all of them zeros. Inside a gap longer than every
+look-back window the detector's state is the same each day (every window holds only the gap's
+zeros), so removing its tail changes nothing a decision reads: the days kept after the gap see the
+same windows, a series that existed before still counts as old enough to judge, and weekday
+alignment holds because the removed stretch is a whole number of weeks. Calendar dates stay
+attached to the kept columns (``Prepared.days``), so month-start fees and reported dates are
+unchanged. ``tests/test_detection_gaps.py`` compares the result with the unshortened one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from costguard_core.detection.config import DetectorConfig
+
+#: Days back from the same day of last month to its month start (``baseline.month_start_fees``).
+_LONGEST_MONTH = 31
+
+
+def lookback_days(config: DetectorConfig) -> int:
+    """Days before d that any decision on d can read, summed along the longest chain, rounded up
+    to whole weeks: tail bound of standardized residuals (``tail_window_days``) ← their scale
+    (2 × ``scale_window_days``) ← expected spend (``season_weeks`` weeks, 7 trailing days and
+    the month-start fee of a month earlier) ← drift's window and its lagged scale (2 ×
+    ``drift_window_days``), plus the same-incident gap (``cooldown_days``) and a week spare."""
+    days = (
+        config.tail_window_days
+        + 2 * config.scale_window_days
+        + 7 * config.season_weeks
+        + 7
+        + _LONGEST_MONTH
+        + 2 * config.drift_window_days
+        + config.cooldown_days
+        + 7
+    )
+    return -(-days // 7) * 7
+
+
+def kept_days(day_idx: np.ndarray, keep: int | None) -> np.ndarray:
+    """Day offsets (from the first day) that stay columns: every day, except that of each run of
+    idle days (no row at all) longer than ``keep`` only the first ``keep`` days and the days
+    after the last whole number of weeks beyond them stay. ``keep=None`` keeps every day."""
+    n_days = int(day_idx.max()) + 1
+    if keep is None:
+        return np.arange(n_days)
+    active = np.unique(day_idx)
+    drop = np.zeros(n_days, dtype=bool)
+    for a, b in zip(active[:-1], active[1:], strict=True):
+        idle = int(b - a - 1)
+        weeks = (idle - keep) // 7
+        if weeks > 0:
+            drop[a + 1 + keep : a + 1 + keep + 7 * weeks] = True
+    return np.flatnonzero(~drop)
+
+
+def compress(day_idx: np.ndarray, keep: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(new_idx, kept)``: each row's column in the shortened matrix and the kept day offsets."""
+    kept = kept_days(day_idx, keep)
+    return np.searchsorted(kept, day_idx), kept

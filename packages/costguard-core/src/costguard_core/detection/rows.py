@@ -1,0 +1,90 @@
+"""Per-monitor settings: each monitor row gets its own ``DetectorConfig`` (monitor thresholds
+from the monitors file, z bounds scaled by feedback), and rows sharing one are judged together.
+
+Only thresholds differ between rows (``min_impact_usd``, ``min_impact_pct``, ``combine``, z
+bounds, severity tiers); windows are the base config's, so every row's expected spend is the
+same whatever its group, which is what lets a leaf row use its parent's expected spend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from costguard_core.detection.baseline import Evaluation, evaluate
+from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.feedback import scope_key
+from costguard_core.detection.monitors import MonitorsConfig
+from costguard_core.detection.screen import candidates, screened
+from costguard_core.detection.series import LEAF, Prepared
+
+
+def row_configs(
+    prep: Prepared,
+    base: DetectorConfig,
+    monitors: MonitorsConfig,
+    z_scale: dict[tuple[tuple[str, str], ...], float],
+) -> tuple[list[DetectorConfig], np.ndarray]:
+    """Per monitor row: its config, and whether it is watched (total spend may be unwatched; a
+    leaf row takes its parent monitor's thresholds). ``z_scale`` maps a scope to the factor its
+    z bounds are multiplied by."""
+    own: dict[str | None, DetectorConfig] = {}
+    configs, enabled = [], []
+    for row, mon in enumerate(prep.monitors):
+        column = prep.monitors[prep.leaf_parent[row]].column if mon.column == LEAF else mon.column
+        if column not in own:
+            spec = monitors.spec(column)
+            own[column] = spec.config(base) if spec else base
+        cfg = own[column]
+        factor = z_scale.get(scope_key(mon.scope), 1.0)
+        if factor != 1.0:
+            cfg = cfg.model_copy(
+                update={
+                    "z_threshold": cfg.z_threshold * factor,
+                    "single_day_z": cfg.single_day_z * factor,
+                }
+            )
+        configs.append(cfg)
+        enabled.append(mon.column is not None or monitors.spec(None) is not None)
+    return configs, np.array(enabled, dtype=bool)
+
+
+def _groups(configs: list[DetectorConfig], fields: set[str] | None = None) -> list[tuple]:
+    keys: dict[str, tuple[DetectorConfig, list[int]]] = {}
+    for row, cfg in enumerate(configs):
+        key = cfg.model_dump_json(include=fields)
+        keys.setdefault(key, (cfg, []))[1].append(row)
+    return [(cfg, np.array(rows)) for cfg, rows in keys.values()]
+
+
+_SIZE = {"min_impact_usd", "min_impact_pct", "combine"}
+
+
+def evaluate_rows(
+    prep: Prepared, configs: list[DetectorConfig], from_day: int | None = None
+) -> Evaluation:
+    """Monitor rows first; leaf rows then use their parent monitor's expected spend as the
+    percent threshold's reference. With ``from_day``, rows that cannot be flagged from that day
+    on (``screen.candidates``, run once per set of size thresholds) are not judged."""
+    n = len(prep.monitors)
+    leaf = prep.leaf_parent >= 0
+    keep = np.ones(n, dtype=bool)
+    plain = None
+    if from_day is not None:
+        keep[:] = False
+        for cfg, rows in _groups(configs, _SIZE):
+            k, plain = candidates(prep.matrix, cfg, prep.days, prep.leaf_parent, from_day)
+            keep[rows] = k[rows]
+        keep[prep.leaf_parent[leaf & keep]] = True
+    shape = prep.matrix.shape
+    if plain is not None:
+        out = screened(prep.matrix, plain)
+    else:
+        out = Evaluation(np.empty(shape), np.empty(shape), np.empty(shape), np.zeros(shape, bool))
+    for part in (~leaf & keep, leaf & keep):
+        for cfg, rows in _groups([configs[r] for r in np.flatnonzero(part)]):
+            rows = np.flatnonzero(part)[rows]
+            ref = out.expected[prep.leaf_parent[rows]] if leaf[rows[0]] else None
+            ev = evaluate(prep.matrix[rows], cfg, prep.days, ref)
+            for name in Evaluation.__dataclass_fields__:
+                getattr(out, name)[rows] = getattr(ev, name)
+    return out

@@ -1,0 +1,105 @@
+"""Monitors from YAML: validation naming the field, RegionId and tag monitors, per-monitor
+thresholds and tiers, unwatched total spend."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from costguard_core.detection import detect, series_count
+from costguard_core.detection.monitors import load_monitors, parse_monitors
+from costguard_core.errors import InputError
+
+_spec = importlib.util.spec_from_file_location(
+    "detection_frames", Path(__file__).with_name("test_detection.py")
+)
+assert _spec and _spec.loader
+frames = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(frames)
+
+EXAMPLE = Path(__file__).parents[3] / "config" / "monitors.example.yaml"
+TEAMS = {"i-web-1": "web", "i-web-2": "web", "db-main": "data"}
+
+
+def _tagged(**kw):
+    frame = frames.make_frame(100, **kw)
+    frame["Tags"] = [
+        json.dumps({"team": TEAMS[r]}) if r in TEAMS else "{}" for r in frame["ResourceId"]
+    ]
+    return frame
+
+
+def _only(*specs: dict, leaf: bool = False):
+    return parse_monitors({"monitors": list(specs), "leaf_monitors": leaf})
+
+
+def test_example_file_loads() -> None:
+    cfg = load_monitors(EXAMPLE)
+    assert "Tags.team" in cfg.columns and cfg.spec(None) is not None
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {
+                "monitors": [
+                    {"dimension": "total"},
+                    {"dimension": "ServiceName"},
+                    {"dimension": "RegionId", "min_impact_usd": -1},
+                ]
+            },
+            "monitors[2].min_impact_usd: Input should be greater than or equal to 0",
+        ),
+        ({"monitors": [{"dimension": "Colour"}]}, "monitors[0].dimension: Value error"),
+        ({"monitors": [{"dimension": "total", "combine": "xor"}]}, "monitors[0].combine:"),
+        ({"monitors": []}, "monitors: List should have at least 1 item"),
+        ({"monitors": [{"dimension": "total"}] * 2}, "dimension listed more than once: total"),
+        ({"monitors": [{"dimension": "total"}], "bogus": 1}, "bogus: Extra inputs"),
+    ],
+)
+def test_bad_documents_name_the_field(document: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_monitors(document)
+
+
+def test_bad_yaml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("monitors: [ {dimension: total\n")
+    with pytest.raises(InputError, match="m.yaml: not valid YAML"):
+        load_monitors(path)
+
+
+def test_tag_monitor_reports_the_tag_scope() -> None:
+    frame = _tagged(bumps={("i-web-1", 80): 400.0})
+    found = detect(frame, monitors=_only({"dimension": "Tags.team"}))
+    assert [(a.scope, a.root_causes[0].ResourceId) for a in found] == [
+        ({"Tags.team": "web"}, "i-web-1")
+    ]
+    assert series_count(frame, _only({"dimension": "Tags.team"})) == 2
+
+
+def test_region_monitor_and_unwatched_total() -> None:
+    frame = frames.make_frame(100, bumps={("i-web-1", 80): 400.0})
+    found = detect(frame, monitors=_only({"dimension": "RegionId"}))
+    assert [a.scope for a in found] == [{"RegionId": "eu-west-1"}]
+    # Only total watched, no leaves: the same incident is reported on total spend.
+    assert [a.scope for a in detect(frame, monitors=_only({"dimension": "total"}))] == [{}]
+
+
+def test_per_monitor_thresholds_and_tiers() -> None:
+    frame = frames.make_frame(100, bumps={("db-main", 80): 200.0})
+    (plain,) = detect(frame, monitors=_only({"dimension": "ServiceName"}))
+    assert plain.severity == "medium"  # ~200 USD against the default 100 USD tier
+    strict = _only({"dimension": "ServiceName", "min_impact_usd": 1000})
+    assert detect(frame, monitors=strict) == []
+    tiers = {"medium": 10, "high": 50, "critical": 100}
+    (tiered,) = detect(
+        frame, monitors=_only({"dimension": "ServiceName", "severity_tiers_usd": tiers})
+    )
+    assert tiered.severity == "critical"
+    # The strict ServiceName monitor does not silence another monitor that sees it.
+    both = _only({"dimension": "ServiceName", "min_impact_usd": 1000}, {"dimension": "total"})
+    assert [a.scope for a in detect(frame, monitors=both)] == [{}]
