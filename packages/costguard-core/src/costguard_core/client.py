@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -22,7 +22,11 @@ from costguard_core.models import (
     AuditEventPublic,
     CostRow,
     ExecutionReport,
+    FeedbackItem,
+    FeedbackKind,
+    FeedbackPublic,
     IngestResult,
+    MonitorConfigPublic,
 )
 from costguard_core.signing import signed_headers
 
@@ -151,6 +155,30 @@ class BackendClient:
         body = json.dumps(report.model_dump(mode="json"), separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
         return self._request("POST", "/api/v1/archestra/webhook", content=body, headers=headers)
+
+    # -- feedback and monitors (issue #3) -------------------------------------------------
+    def submit_feedback(
+        self, anomaly_id: str, kind: FeedbackKind, comment: str | None = None
+    ) -> FeedbackPublic:
+        """``POST /api/v1/anomalies/{id}/feedback``; 404 ``BackendError`` for an unknown anomaly."""
+        body = {"kind": kind, "comment": comment}
+        data = self._request("POST", f"/api/v1/anomalies/{anomaly_id}/feedback", json=body)
+        return FeedbackPublic.model_validate(data)
+
+    def list_feedback(self, since: datetime | None = None) -> list[FeedbackItem]:
+        """Every answer given at or after ``since`` (UTC), joined with its anomaly."""
+        params = {} if since is None else {"since": since.isoformat()}
+        data = self._request("GET", "/api/v1/feedback", params=params)
+        return [FeedbackItem.model_validate(item) for item in data]
+
+    def get_monitors(self) -> MonitorConfigPublic:
+        """The stored monitors document (the built-in default, unattributed, until one is set)."""
+        return MonitorConfigPublic.model_validate(self._request("GET", "/api/v1/monitors"))
+
+    def put_monitors(self, document: dict[str, Any]) -> MonitorConfigPublic:
+        """Replace the monitors document (admin); 422 ``BackendError`` naming the bad field."""
+        data = self._request("PUT", "/api/v1/monitors", json=document)
+        return MonitorConfigPublic.model_validate(data)
 
 
 def _clean(params: dict[str, Any]) -> dict[str, Any]:

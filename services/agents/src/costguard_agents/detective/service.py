@@ -15,9 +15,10 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 
 import pandas as pd
-from costguard_core.client import BackendClient
-from costguard_core.detection import DetectorConfig, detect, fingerprint
-from costguard_core.models import DIMENSIONS, AnomalyCreate, AnomalyPublic, CostRow
+from costguard_core.client import BackendClient, BackendError
+from costguard_core.detection import DetectorConfig, MonitorsConfig, detect, fingerprint
+from costguard_core.detection.monitors import parse_monitors
+from costguard_core.models import DIMENSIONS, AnomalyCreate, AnomalyPublic, CostRow, FeedbackItem
 
 log = logging.getLogger("costguard_agents.detective")
 MONEY_COLUMNS: tuple[str, ...] = ("BilledCost", "EffectiveCost", "ListCost")
@@ -56,13 +57,54 @@ def tag_currency(anomaly: AnomalyCreate, currency: str) -> AnomalyCreate:
     return anomaly.model_copy(update={"scope": scope, "id": fingerprint(scope, anomaly.start)})
 
 
+def feedback_for(feedback: Iterable[FeedbackItem], currency: str) -> list[FeedbackItem]:
+    """The answers about ``currency``'s anomalies, with the ``BillingCurrency`` scope key that
+    ``tag_currency`` added removed again, so they match what ``detect`` sees for that currency."""
+    out = []
+    for item in feedback:
+        scope = dict(item.scope)
+        if scope.pop("BillingCurrency", PRIMARY_CURRENCY) == currency:
+            out.append(item.model_copy(update={"scope": scope}))
+    return out
+
+
+def backend_settings(client: BackendClient) -> tuple[MonitorsConfig | None, list[FeedbackItem]]:
+    """The monitors document (``None`` = the built-in default: none stored yet) and every
+    feedback answer, from the backend. A backend without those routes (404) gives the defaults;
+    other errors raise ``BackendError``; a stored document the detector refuses raises
+    ``InputError``."""
+    try:
+        stored = client.get_monitors()
+        monitors = None if stored.updated_by is None else parse_monitors(stored.document)
+    except BackendError as exc:
+        if exc.status_code != 404:
+            raise
+        monitors = None
+    try:
+        feedback = client.list_feedback()
+    except BackendError as exc:
+        if exc.status_code != 404:
+            raise
+        feedback = []
+    return monitors, feedback
+
+
 def detect_all(
-    rows_frame: pd.DataFrame, *, since: date | None, config: DetectorConfig | None
+    rows_frame: pd.DataFrame,
+    *,
+    since: date | None,
+    config: DetectorConfig | None,
+    monitors: MonitorsConfig | None = None,
+    feedback: Iterable[FeedbackItem] = (),
 ) -> list[AnomalyCreate]:
     """Run ``detect`` on each currency's rows separately and tag non-primary currencies."""
     found: list[AnomalyCreate] = []
+    feedback = list(feedback)
     for currency, part in by_currency(rows_frame):
-        anomalies = detect(part, since=since, config=config)
+        anomalies = detect(
+            part, since=since, config=config, monitors=monitors,
+            feedback=feedback_for(feedback, currency),
+        )  # fmt: skip
         log.info("%s: %d row(s), %d anomaly(ies)", currency, len(part), len(anomalies))
         found.extend(tag_currency(a, currency) for a in anomalies)
     return found
@@ -71,7 +113,8 @@ def detect_all(
 def run_once(
     client: BackendClient, *, since: date | None = None, config: DetectorConfig | None = None
 ) -> list[AnomalyPublic]:
-    """Fetch all daily rows (``client.all_costs()``), detect per ``BillingCurrency`` and post each
+    """Fetch all daily rows (``client.all_costs()``) and the stored monitors and feedback
+    (``backend_settings``), detect per ``BillingCurrency`` and post each
     anomaly (``POST /api/v1/anomalies``; the backend keeps an id it already has unchanged, so a
     repeated pass is harmless). ``since`` limits reporting to anomalies starting on or after that
     UTC day; earlier rows still train the baselines. Returns the backend's answers, one per
@@ -80,5 +123,8 @@ def run_once(
     rows = client.all_costs()
     if not rows:
         return []
-    anomalies = detect_all(costs_frame(rows), since=since, config=config)
+    monitors, feedback = backend_settings(client)
+    anomalies = detect_all(
+        costs_frame(rows), since=since, config=config, monitors=monitors, feedback=feedback
+    )
     return [client.create_anomaly(a) for a in anomalies]
