@@ -1,16 +1,19 @@
 """Ingest benchmark: the FOCUS reader (``read_daily``) against a bare DuckDB ``read_csv`` +
 ``GROUP BY`` over the same generated CUR CSV, in the same run.
 
-``.venv/bin/python bench/ingest/run.py [--rows 1000000] [--out var/bench/cur.csv] [--keep]``
+``.venv/bin/python bench/ingest/run.py [--rows 1000000] [--out var/bench/cur.csv] [--keep]
+[--repeat 3]``
 
 The file repeats the real anonymised CUR sample (examples/data/aws_cur_sample_anonymous.csv,
 1,281 line items) with copy ``k`` moved ``k`` days later (UsageStartDate/EndDate) and
 ``identity/LineItemId`` made unique (``<id>-<k>``); it is written under var/bench (git-ignored)
 and deleted afterwards unless ``--keep``. Each side runs in its own subprocess; its wall time is
 measured inside it (reading and aggregating, not interpreter start) and its peak RSS is the
-child's own VmHWM (/proc/self/status), read at its end. Targets (issue #4): reader time <= 2x
-bare DuckDB's, peak RSS <= 1.5 GB. The machine is shared, so the load average is printed with
-the results.
+child's own VmHWM (/proc/self/status), read at its end. The two sides alternate ``--repeat``
+times (default 3) and the medians are compared; afterwards, untimed, the reader's total
+BilledCost is checked against one exact DECIMAL(38, 24) sum of the file by DuckDB. Targets
+(issue #4): reader time <= 2x bare DuckDB's, peak RSS <= 1.5 GB. The machine is shared, so the
+load average is printed with the results.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -91,6 +95,21 @@ def reader(path: str) -> int:
     return len(read_daily([path]).frame)
 
 
+def verify(path: str) -> str:
+    """Untimed: the reader's total BilledCost against one exact DECIMAL(38, 24) sum by DuckDB."""
+    from costguard_core.focus import read_daily
+
+    ours = sum(read_daily([path]).frame["BilledCost"])
+    with duckdb.connect() as con:
+        (exact,) = con.execute(
+            f"SELECT sum(TRY_CAST(trim({q('lineItem/UnblendedCost')}) AS DECIMAL(38, 24))) "
+            f"FROM read_csv({path!r}, all_varchar = true)"
+        ).fetchone()
+    if ours != exact:
+        raise SystemExit(f"reader total BilledCost {ours} != exact DuckDB sum {exact}")
+    return str(exact.normalize())
+
+
 def peak_rss_mb() -> float:
     # VmHWM belongs to this process's own address space (new at exec); ru_maxrss from wait4
     # would also carry the parent's peak at fork time.
@@ -103,6 +122,9 @@ def peak_rss_mb() -> float:
 def child(mode: str, path: str) -> None:
     if mode == "generate":
         generate(int(path.split(":", 1)[0]), Path(path.split(":", 1)[1]))
+        return
+    if mode == "verify":
+        print(json.dumps({"total": verify(path), "peak_rss_mb": peak_rss_mb()}))
         return
     start = time.perf_counter()
     groups = {"reader": reader, "duckdb": bare_duckdb}[mode](path)
@@ -124,6 +146,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "cur.csv")
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per side (median)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -138,17 +161,28 @@ def main() -> None:
     size = args.out.stat().st_size / 1e6
     print(f"generated {args.out} ({size:,.0f} MB) in {time.perf_counter() - t0:.1f} s")
     try:
-        bare = measure("duckdb", args.out)
-        ours = measure("reader", args.out)
+        # Alternate the two sides so that a change in machine load hits both alike.
+        runs: dict[str, list[dict]] = {"duckdb": [], "reader": []}
+        for _ in range(args.repeat):
+            for mode in runs:
+                runs[mode].append(measure(mode, args.out))
+        checked = measure("verify", args.out)
     finally:
         if not args.keep:
             args.out.unlink(missing_ok=True)
-    for name, r in (("bare DuckDB read_csv+GROUP BY", bare), ("read_daily (reader)", ours)):
-        print(f"{name:32s} {r['seconds']:8.2f} s  peak RSS {r['peak_rss_mb']:7.0f} MB  "
-              f"{r['groups']:,} groups")  # fmt: skip
-    ratio = bare["seconds"] / ours["seconds"]
+    med = {m: statistics.median(r["seconds"] for r in rs) for m, rs in runs.items()}
+    peak = {m: max(r["peak_rss_mb"] for r in rs) for m, rs in runs.items()}
+    for name, mode in (
+        ("bare DuckDB read_csv+GROUP BY", "duckdb"),
+        ("read_daily (reader)", "reader"),
+    ):
+        times = ", ".join(f"{r['seconds']:.2f}" for r in runs[mode])
+        print(f"{name:30s} median {med[mode]:6.2f} s ({times})  peak RSS {peak[mode]:6.0f} MB  "
+              f"{runs[mode][0]['groups']:,} groups")  # fmt: skip
+    ratio = med["duckdb"] / med["reader"]
     print(f"reader speed = {ratio:.0%} of bare DuckDB's (target >= 50%); "
-          f"reader peak RSS {ours['peak_rss_mb']:.0f} MB (target <= 1536 MB); "
+          f"reader peak RSS {peak['reader']:.0f} MB (target <= 1536 MB); "
+          f"total BilledCost {checked['total']} USD = exact DuckDB DECIMAL sum; "
           f"load average now {os.getloadavg()[0]:.2f}")  # fmt: skip
 
 

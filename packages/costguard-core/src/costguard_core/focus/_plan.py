@@ -32,28 +32,32 @@ TEXT_COLUMNS = (
 
 #: Money text with at most this many fractional digits is parsed as DECIMAL(18, 12), a 64-bit
 #: integer, then widened to MONEY_TYPE exactly; DuckDB's 128-bit DECIMAL(38, 24) parse costs
-#: ~1.2 s of CPU per million values here (bench/README.md, "Ingest"), the 64-bit one ~0.1 s.
+#: ~1.3 s of CPU per million values here (bench/README.md, "Ingest"), the 64-bit one < 0.1 s.
 FAST_SCALE = 12
 _FAST_TYPE = f"DECIMAL(18, {FAST_SCALE})"
 
 # Macros the staged SQL uses; created once per DuckDB connection.
 MACROS = (
     "CREATE OR REPLACE TEMP MACRO cg_exp_pos(v) AS greatest(strpos(v, 'e'), strpos(v, 'E'))",
-    # An upper bound on the fractional digits v spells out (characters after the point, minus
-    # the exponent), from cheap position arithmetic; NULL when the exponent is not an integer.
-    # It never undercounts, so values it lets through the 64-bit parse are never rounded there.
+    # Digits between the point and the exponent mark (0 without a point before it).
+    "CREATE OR REPLACE TEMP MACRO cg_mant_frac(v, e) AS "
+    "CASE WHEN strpos(v, '.') BETWEEN 1 AND e THEN e - 1 - strpos(v, '.') ELSE 0 END",
+    # An upper bound, from cheap position arithmetic, on the fractional digits of v's value and
+    # (DuckDB scales the mantissa before applying the exponent) of its mantissa: characters
+    # after the point, minus the exponent. NULL when the exponent text is not a number. It never
+    # undercounts, so no value it lets through the 64-bit parse is rounded there.
     "CREATE OR REPLACE TEMP MACRO cg_frac_bound(v) AS CASE WHEN cg_exp_pos(v) = 0 "
     "THEN length(v) - strpos(v, '.') "
-    "ELSE CASE WHEN strpos(v, '.') BETWEEN 1 AND cg_exp_pos(v) "
-    "THEN cg_exp_pos(v) - 1 - strpos(v, '.') ELSE 0 END "
-    "- TRY_CAST(substr(v, cg_exp_pos(v) + 1) AS INTEGER) END",
-    # The 64-bit parse is NULL on overflow (or text it cannot read): the exact parse decides.
-    f"CREATE OR REPLACE TEMP MACRO cg_num(v) AS CASE WHEN cg_frac_bound(v) <= {FAST_SCALE} "
+    "ELSE cg_mant_frac(v, cg_exp_pos(v)) + greatest(0, "
+    "-TRY_CAST(substr(v, cg_exp_pos(v) + 1) AS INTEGER)) END",
+    # v's exact decimal given fb = cg_frac_bound(v) (computed once per row, in stage f). The
+    # 64-bit parse is NULL on overflow (or text it cannot read): then the exact parse decides.
+    f"CREATE OR REPLACE TEMP MACRO cg_num(v, fb) AS CASE WHEN fb <= {FAST_SCALE} "
     f"THEN coalesce(CAST(TRY_CAST(v AS {_FAST_TYPE}) AS {MONEY_TYPE}), "
     f"TRY_CAST(trim(v) AS {MONEY_TYPE})) ELSE TRY_CAST(trim(v) AS {MONEY_TYPE}) END",
     # Fractional digits a value really needs (trailing zeros and exponent taken into account);
-    # only worked out when the cheap bound exceeds the scale, where rounding could happen.
-    f"CREATE OR REPLACE TEMP MACRO cg_too_precise(v) AS CASE WHEN cg_frac_bound(v) <= {MONEY_SCALE} "
+    # only worked out when the cheap bound fb exceeds the scale, where rounding could happen.
+    f"CREATE OR REPLACE TEMP MACRO cg_too_precise(v, fb) AS CASE WHEN fb <= {MONEY_SCALE} "
     "THEN false ELSE v IS NOT NULL AND "
     "(length(rtrim(regexp_extract(trim(v), '\\.([0-9]*)', 1), '0')) - "
     "coalesce(TRY_CAST(regexp_extract(trim(v), '[eE]([+-]?[0-9]+)$', 1) AS INTEGER), 0)) "
@@ -159,7 +163,7 @@ class Plan:
             generic.append(
                 Check(
                     source,
-                    f"cg_too_precise({alias})",
+                    f"cg_too_precise({alias}, {alias}_fb)",
                     f"more than {MONEY_SCALE} decimal places (refusing to round)",
                     alias,
                 )
@@ -168,7 +172,7 @@ class Plan:
 
 
 def staged_sql(plan: Plan, source: str, extra: tuple[str, ...] = ()) -> str:
-    """``WITH m, t, v`` stages over ``source`` (a FROM item); returns the CTE text only.
+    """``WITH m, f, t, v`` stages over ``source`` (a FROM item); returns the CTE text only.
 
     ``extra`` names source columns passed through unchanged (the Parquet row number).
     """
@@ -180,7 +184,8 @@ def staged_sql(plan: Plan, source: str, extra: tuple[str, ...] = ()) -> str:
         "CASE WHEN regexp_matches(trim(charge_start), '^[0-9]{4}-[0-9]{2}-[0-9]{2}') "
         "THEN CAST(TRY_CAST(trim(charge_start) AS TIMESTAMPTZ) AS DATE) END AS day"
     ]
-    t_cols += [f"cg_num({alias}) AS {alias}_d" for alias in plan.money]
+    t_cols += [f"cg_num({alias}, {alias}_fb) AS {alias}_d" for alias in plan.money]
+    f_cols = [f"cg_frac_bound({alias}) AS {alias}_fb" for alias in plan.money]
     checks = plan.all_checks()
     v_cols = [
         f"{plan.billed} AS BilledCost",
@@ -192,7 +197,8 @@ def staged_sql(plan: Plan, source: str, extra: tuple[str, ...] = ()) -> str:
     ok = " OR ".join(f"chk_{i}" for i in range(len(checks))) or "false"
     return (
         f"WITH m AS (SELECT {', '.join(m_cols)} FROM {source}),\n"
-        f"t AS (SELECT *, {', '.join(t_cols)} FROM m),\n"
+        f"f AS (SELECT {', '.join(['*', *f_cols])} FROM m),\n"
+        f"t AS (SELECT *, {', '.join(t_cols)} FROM f),\n"
         f"v0 AS (SELECT *, {', '.join(v_cols)} FROM t),\n"
         f"v AS (SELECT *, NOT ({ok}) AS ok FROM v0)\n"
     )
