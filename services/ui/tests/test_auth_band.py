@@ -36,9 +36,9 @@ def test_unmapped_sso_user_and_bad_mapping_are_refused() -> None:
 
 def test_role_decides_review_buttons() -> None:
     assert auth.Login("k", "form", "approver").can_review
-    assert auth.Login("k", "form", "reviewer").can_review
+    assert auth.Login("k", "form", "admin").can_review
     assert not auth.Login("k", "form", "viewer").can_review
-    assert not auth.Login("k", "form", "reader").can_review
+    assert not auth.Login("k", "form", "agent").can_review
 
 
 def row(day: date, cost: str, **dims: str) -> CostRow:

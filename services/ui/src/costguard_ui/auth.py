@@ -12,8 +12,7 @@ A key is found, in this order:
    such as ``make up``.
 
 The role comes from the backend, never from the UI: ``GET /api/v1/me`` (``{"principal",
-"role"}``) when the backend serves it, else a side-effect-free probe: approving action 0 answers
-403 for a role that may not approve and 404 (no such action) for one that may.
+"role"}``).
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ class Login:
 
     @property
     def can_review(self) -> bool:
-        return self.role in (*REVIEWERS, "reviewer")
+        return self.role in REVIEWERS
 
 
 def _truthy(value: str | None) -> bool:
@@ -93,20 +92,13 @@ def resolve_role(api_key: str, *, url: str | None = None, timeout: float = 10.0)
     try:
         with httpx.Client(base_url=url or backend_url(), headers=headers, timeout=timeout) as http:
             me = http.get("/api/v1/me")
-            if me.status_code == 200 and isinstance(me.json().get("role"), str):
-                return me.json()["role"]
-            check = http.get("/api/v1/anomalies", params={"limit": 1})
-            if check.status_code == 401:
-                raise LoginError("The backend does not know this API key.")
-            check.raise_for_status()
-            probe = http.post("/api/v1/actions/0/approve", json={"comment": None})
     except httpx.HTTPError as exc:
         raise LoginError(f"Cannot reach the backend at {url or backend_url()}: {exc}") from exc
-    if probe.status_code == 403:
-        return "reader"
-    if probe.status_code in (404, 409, 422):
-        return "reviewer"
-    raise LoginError(f"Unexpected answer {probe.status_code} while checking the key's role.")
+    if me.status_code == 401:
+        raise LoginError("The backend does not know this API key.")
+    if me.status_code != 200:
+        raise LoginError(f"Unexpected answer {me.status_code} from /api/v1/me.")
+    return str(me.json()["role"])
 
 
 def env() -> dict[str, str]:

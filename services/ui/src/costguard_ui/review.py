@@ -49,19 +49,13 @@ def decide(verb: str, action_id: int, comment_key: str) -> None:
 
 
 def send_feedback(anomaly_id: str, kind: backend.FeedbackKind) -> None:
-    """Post feedback on an anomaly; a missing route (404 Not Found) says the backend lacks it."""
+    """Post feedback on an anomaly (accurate / not an issue / planned activity) as the caller."""
     login = session.current_login()
     comment = _comment(f"feedback-comment-{anomaly_id}")
     try:
         backend.post_feedback(login.api_key, anomaly_id, kind, comment)
     except BackendError as exc:
-        if exc.status_code in (404, 405) and exc.detail == "Not Found":
-            session.flash(
-                "warning",
-                "Feedback is not available: this backend has no "
-                "POST /api/v1/anomalies/{id}/feedback yet. Nothing was recorded.",
-            )
-        elif exc.status_code == 404:
+        if exc.status_code == 404:
             session.flash("error", f"Anomaly {anomaly_id} no longer exists.")
         else:
             session.flash("error", f"Feedback refused: HTTP {exc.status_code}: {exc.detail}")
