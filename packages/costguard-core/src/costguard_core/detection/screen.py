@@ -68,7 +68,7 @@ def _may_run_after_idle(y: np.ndarray, width: int) -> np.ndarray:
     before[:, 1:] = idle[:, :-1]
     start = np.zeros_like(idle)
     start[:, width + 1 :] = idle[:, : -width - 1]
-    return ((y > 0) & (before - start > 0)).any(axis=1)
+    return np.asarray(((y > 0) & (before - start > 0)).any(axis=1))
 
 
 def screened(y: np.ndarray, exp: np.ndarray) -> Evaluation:

@@ -30,7 +30,8 @@ def on_level(y: np.ndarray, config: DetectorConfig) -> tuple[np.ndarray, np.ndar
     out = np.full((3, *y.shape), np.nan)
     # Only series with a zero day can be on/off, and the run level is only used on days the
     # series runs: computing it at those cells alone keeps long, mostly idle series cheap.
-    rows, cols = np.nonzero((y <= 0).any(axis=1)[:, None] & (y > 0))
+    has_zero = np.asarray((y <= 0).any(axis=1))
+    rows, cols = np.nonzero(has_zero[:, None] & (y > 0))
     if not len(rows):
         return out[0], out[1], out[2]
     windows = cell_windows(y, rows, cols, config.tail_window_days)

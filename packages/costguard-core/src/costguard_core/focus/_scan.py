@@ -146,7 +146,8 @@ def scan_file(con: duckdb.DuckDBPyConnection, header: Header, path: str, index: 
     )
     try:
         con.execute(sql)
-        rows, bad = con.execute(f"SELECT sum(n), sum(n_bad) FROM {table}").fetchone()
+        # An aggregate without GROUP BY always returns exactly one row.
+        rows, bad = con.execute(f"SELECT sum(n), sum(n_bad) FROM {table}").fetchone() or (0, 0)
         scan = FileScan(table, int(rows or 0), (), source, plan, rn)
         if not rows:
             raise InputError("no data rows after the header", path=path)
