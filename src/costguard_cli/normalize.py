@@ -23,27 +23,11 @@ import duckdb
 import pandas as pd
 import typer
 from costguard_core.errors import InputError
-from costguard_core.focus import read_daily
+from costguard_core.focus import DAILY_COLUMNS, read_daily
 
 #: The FOCUS 1.2 columns written, in order (daily aggregates: per-line-item columns such as
 #: ChargeDescription or PricingQuantity do not survive the daily sum and are not written).
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    "ChargePeriodStart",
-    "ChargePeriodEnd",
-    "ProviderName",
-    "BillingAccountId",
-    "SubAccountId",
-    "ServiceName",
-    "ServiceCategory",
-    "RegionId",
-    "ResourceId",
-    "ChargeCategory",
-    "BillingCurrency",
-    "Tags",
-    "BilledCost",
-    "EffectiveCost",
-    "ListCost",
-)
+OUTPUT_COLUMNS: tuple[str, ...] = (DAILY_COLUMNS[0], "ChargePeriodEnd", *DAILY_COLUMNS[1:])
 _MONEY = ("BilledCost", "EffectiveCost", "ListCost")
 
 _PATHS = typer.Argument(
