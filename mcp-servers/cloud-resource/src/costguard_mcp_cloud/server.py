@@ -104,6 +104,29 @@ def _plan(
     return CloudCallPlan.model_validate(answer)
 
 
+def _one_call(
+    *,
+    provider: str,
+    call: CloudCall,
+    permissions: list[str],
+    summary: str,
+    execute: Callable[[], dict[str, Any]],
+    dry_run: bool,
+    idempotency_key: str | None,
+    region: str | None = None,
+) -> CloudCallPlan:
+    """A tool whose plan is one cloud call: ``_plan`` over ``single_call_plan``."""
+    return _plan(
+        provider,
+        dry_run,
+        lambda: single_call_plan(
+            provider=provider, call=call, region=region, permissions=permissions, summary=summary
+        ),
+        execute,
+        idempotency_key,
+    )
+
+
 @srv.tool()
 def cancel_bigquery_job(
     project_id: ProjectId,
@@ -164,33 +187,27 @@ def start_instance(
             operation="virtualMachines.start",
             request={"method": "POST", "url": _arm(url, "start")},
         )
-        return _plan(
-            provider,
-            dry_run,
-            lambda: single_call_plan(
-                provider="azure",
-                call=call,
-                region=region,
-                permissions=["Microsoft.Compute/virtualMachines/start/action"],
-                summary=f"Start Azure VM {url.rsplit('/', 1)[1]}.",
-            ),
-            lambda: clouds.azure_set_running(resource_id, region, running=True),
-            idempotency_key,
+        return _one_call(
+            provider="azure",
+            call=call,
+            region=region,
+            permissions=["Microsoft.Compute/virtualMachines/start/action"],
+            summary=f"Start Azure VM {url.rsplit('/', 1)[1]}.",
+            execute=lambda: clouds.azure_set_running(resource_id, region, running=True),
+            dry_run=dry_run,
+            idempotency_key=idempotency_key,
         )
     iid = _aws_instance(resource_id)
     call = CloudCall(service="ec2", operation="StartInstances", request={"InstanceIds": [iid]})
-    return _plan(
-        provider,
-        dry_run,
-        lambda: single_call_plan(
-            provider="aws",
-            call=call,
-            region=region,
-            permissions=["ec2:StartInstances"],
-            summary=f"Start EC2 instance {iid} in {region}.",
-        ),
-        lambda: real.ec2_set_running(iid, region, running=True),
-        idempotency_key,
+    return _one_call(
+        provider="aws",
+        call=call,
+        region=region,
+        permissions=["ec2:StartInstances"],
+        summary=f"Start EC2 instance {iid} in {region}.",
+        execute=lambda: real.ec2_set_running(iid, region, running=True),
+        dry_run=dry_run,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -210,19 +227,18 @@ def set_lambda_limits(
         "ReservedConcurrentExecutions": reserved_concurrency,
     }
     call = CloudCall(service="lambda", operation="UpdateFunctionConfiguration", request=request)
-    return _plan(
-        "aws",
-        dry_run,
-        lambda: single_call_plan(
-            provider="aws",
-            call=call,
-            region=region,
-            permissions=["lambda:UpdateFunctionConfiguration", "lambda:PutFunctionConcurrency"],
-            summary=f"Limit Lambda {function_name}: memory {memory_mb}, "
-            f"reserved concurrency {reserved_concurrency}.",
+    return _one_call(
+        provider="aws",
+        call=call,
+        region=region,
+        permissions=["lambda:UpdateFunctionConfiguration", "lambda:PutFunctionConcurrency"],
+        summary=f"Limit Lambda {function_name}: memory {memory_mb}, "
+        f"reserved concurrency {reserved_concurrency}.",
+        execute=lambda: real.lambda_configure(
+            function_name, region, memory_mb, reserved_concurrency
         ),
-        lambda: real.lambda_configure(function_name, region, memory_mb, reserved_concurrency),
-        idempotency_key,
+        dry_run=dry_run,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -235,18 +251,15 @@ def delete_idle_volume(
 ) -> CloudCallPlan:
     """Snapshot an unattached EBS volume, then delete it; undo: ``restore_volume``."""
     call = CloudCall(service="ec2", operation="DeleteVolume", request={"VolumeId": volume_id})
-    return _plan(
-        "aws",
-        dry_run,
-        lambda: single_call_plan(
-            provider="aws",
-            call=call,
-            region=region,
-            permissions=["ec2:CreateSnapshot", "ec2:DeleteVolume"],
-            summary=f"Snapshot then delete idle EBS volume {volume_id}.",
-        ),
-        lambda: real.ebs_snapshot_and_delete(volume_id, region),
-        idempotency_key,
+    return _one_call(
+        provider="aws",
+        call=call,
+        region=region,
+        permissions=["ec2:CreateSnapshot", "ec2:DeleteVolume"],
+        summary=f"Snapshot then delete idle EBS volume {volume_id}.",
+        execute=lambda: real.ebs_snapshot_and_delete(volume_id, region),
+        dry_run=dry_run,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -264,18 +277,15 @@ def restore_volume(
         operation="CreateVolume",
         request={"SnapshotId": snapshot_id, "AvailabilityZone": availability_zone},
     )
-    return _plan(
-        "aws",
-        dry_run,
-        lambda: single_call_plan(
-            provider="aws",
-            call=call,
-            region=region,
-            permissions=["ec2:CreateVolume"],
-            summary=f"Restore a volume from {snapshot_id} in {availability_zone}.",
-        ),
-        lambda: real.ebs_restore(snapshot_id, region, availability_zone),
-        idempotency_key,
+    return _one_call(
+        provider="aws",
+        call=call,
+        region=region,
+        permissions=["ec2:CreateVolume"],
+        summary=f"Restore a volume from {snapshot_id} in {availability_zone}.",
+        execute=lambda: real.ebs_restore(snapshot_id, region, availability_zone),
+        dry_run=dry_run,
+        idempotency_key=idempotency_key,
     )
 
 

@@ -11,7 +11,7 @@ from pydantic import Field
 from costguard_mcp_cloud import bq_caps, checks, clouds
 from costguard_mcp_cloud.argtypes import DryRun, IdempotencyKey, ProjectId
 from costguard_mcp_cloud.plans import CloudCall, CloudCallPlan, single_call_plan
-from costguard_mcp_cloud.server import CLOUD_ERRORS, _plan, srv
+from costguard_mcp_cloud.server import CLOUD_ERRORS, _one_call, _plan, srv
 
 VULTR_API = "https://api.vultr.com/v2"
 _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -52,17 +52,14 @@ def set_bigquery_bytes_cap(
         request={"key": key, "maximum_bytes_billed": max_bytes_billed},
         note="enforced per query job (QueryJobConfig.maximum_bytes_billed), not by a GCP quota",
     )
-    return _plan(
-        "gcp",
-        dry_run,
-        lambda: single_call_plan(
-            provider="gcp",
-            call=call,
-            permissions=[],
-            summary=f"Cap bytes billed per query for {key} at {max_bytes_billed}.",
-        ),
-        lambda: bq_caps.set_cap(project_id, user_email, max_bytes_billed),
-        idempotency_key,
+    return _one_call(
+        provider="gcp",
+        call=call,
+        permissions=[],
+        summary=f"Cap bytes billed per query for {key} at {max_bytes_billed}.",
+        execute=lambda: bq_caps.set_cap(project_id, user_email, max_bytes_billed),
+        dry_run=dry_run,
+        idempotency_key=idempotency_key,
     )
 
 
