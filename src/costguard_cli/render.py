@@ -32,8 +32,12 @@ def ingest_table(results: Sequence[tuple[str, Any, int, int]]) -> Table:
 
 
 def anomalies_table(anomalies: Sequence[dict[str, Any]], title: str) -> Table:
-    """Anomalies as the backend returns them (AnomalyPublic JSON)."""
+    """Anomalies as the backend returns them (AnomalyPublic JSON); hourly anomalies (with
+    ``detected_at``) get a "raised (UTC)" column first."""
     table = Table(title=title)
+    hourly = any("detected_at" in a for a in anomalies)
+    if hourly:
+        table.add_column("raised (UTC)")
     for col in (
         "start",
         "end",
@@ -53,7 +57,9 @@ def anomalies_table(anomalies: Sequence[dict[str, Any]], title: str) -> Table:
             if rc
             else "-"
         )
+        raised = [str(a.get("detected_at", "-")).replace("T", " ")[:16]] if hourly else []
         table.add_row(
+            *raised,
             a["start"],
             a["end"],
             scope,

@@ -1,7 +1,7 @@
 """``costguard scan FILE...``: find cost anomalies in billing exports, offline.
 
 Exit codes: 0 on success (anomalies or not), 2 on bad input (unreadable or mixed-currency file,
-missing path, bad ``--since``, invalid ``--monitors`` file), with the reason
+missing path, bad ``--since`` or ``--granularity``, invalid ``--monitors`` file), with the reason
 on stderr. With ``--json`` stdout carries only the
 ``ScanReport`` JSON.
 """
@@ -89,17 +89,30 @@ def scan(
         _DEFAULTS.combine, "--combine", help="'and': both thresholds; 'or': either one."
     ),
     monitors_file: Path | None = _MONITORS,
+    granularity: str = typer.Option(
+        "day",
+        "--granularity",
+        help="'day': judge whole UTC days. 'hour': judge each day so far at every UTC hour "
+        "against the same weekday's hours (hourly FOCUS/CUR/OCI data), so a loop is raised "
+        "hours after it starts; the JSON adds granularity, last_hour and per-anomaly "
+        "detected_at.",
+    ),
 ) -> None:
     """Find cost anomalies (spend increases) in billing exports and name their root causes."""
     if combine not in ("and", "or"):
         raise typer.BadParameter("must be 'and' or 'or'", param_hint="--combine")
+    if granularity not in ("day", "hour"):
+        raise typer.BadParameter("must be 'day' or 'hour'", param_hint="--granularity")
+    grain: Literal["day", "hour"] = "hour" if granularity == "hour" else "day"
     mode: Literal["and", "or"] = "and" if combine == "and" else "or"
     config = DetectorConfig(
         min_impact_usd=min_impact_usd, min_impact_pct=min_impact_pct, combine=mode
     )
     try:
         monitors = load_monitors(monitors_file) if monitors_file else None
-        report = run_scan(paths, since=_since(since), config=config, monitors=monitors)
+        report = run_scan(
+            paths, since=_since(since), config=config, monitors=monitors, granularity=grain
+        )
     except InputError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None

@@ -5,18 +5,25 @@ Shape (exactly these keys)::
     {"rows_read": int, "series_scanned": int, "currency": "USD",
      "period": {"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"},
      "anomalies": [AnomalyCreate JSON, ...]}
+
+With ``granularity="hour"`` (``costguard scan --granularity hour``) the report is an
+``HourlyScanReport``: the same keys plus ``"granularity": "hour"`` and ``"last_hour"`` (the
+data's latest UTC hour), each anomaly with ``detected_at`` and ``checkpoint_hour``
+(``detection.hourly``).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from costguard_core.detection import DetectorConfig, detect, series_count
+from costguard_core.detection.hourly import HourlyAnomaly, detect_hourly
 from costguard_core.detection.monitors import MonitorsConfig
 from costguard_core.errors import InputError
 from costguard_core.focus import DailyCosts, read_daily
@@ -45,6 +52,15 @@ class ScanReport(BaseModel):
     anomalies: list[AnomalyCreate]
 
 
+class HourlyScanReport(ScanReport):
+    """A scan of hourly rows: ``last_hour`` is the latest UTC hour with a cost row (a day in
+    progress is judged on the hours it has); anomalies carry the moment they were raised."""
+
+    granularity: Literal["hour"] = "hour"
+    last_hour: datetime
+    anomalies: list[HourlyAnomaly]  # type: ignore[assignment]
+
+
 def _file_names(daily: DailyCosts) -> str:
     """``a.csv (USD), b.csv (EUR)``: each input with the currencies it holds."""
     return ", ".join(f"{f.path} ({', '.join(f.currencies) or 'none'})" for f in daily.files)
@@ -64,6 +80,47 @@ def scan_frame(
     Raises ``InputError`` when the inputs hold more than one BillingCurrency (figures are never
     summed across currencies) or no cost rows at all.
     """
+    currency, frame = _one_currency(daily)
+    days = frame["ChargePeriodStart"]
+    anomalies = detect(
+        frame, since=since, cost_column=cost_column, config=config, monitors=monitors
+    )
+    return ScanReport(
+        rows_read=daily.rows_read,
+        series_scanned=series_count(frame, monitors),
+        currency=currency,
+        period=Period(start=_as_date(days.min()), end=_as_date(days.max())),
+        anomalies=anomalies,
+    )
+
+
+def scan_hourly_frame(
+    hourly: DailyCosts,
+    *,
+    since: date | None = None,
+    config: DetectorConfig | None = None,
+    cost_column: str = "EffectiveCost",
+    monitors: MonitorsConfig | None = None,
+) -> HourlyScanReport:
+    """``scan_frame`` for rows read with ``read_daily(..., granularity="hour")``: anomalies
+    from ``detect_hourly``, raised at the hour their data shows them. Raises as ``scan_frame``.
+    """
+    currency, frame = _one_currency(hourly)
+    stamps = pd.to_datetime(frame["ChargePeriodStart"])
+    anomalies = detect_hourly(
+        frame, since=since, cost_column=cost_column, config=config, monitors=monitors
+    )
+    return HourlyScanReport(
+        rows_read=hourly.rows_read,
+        series_scanned=series_count(frame, monitors),
+        currency=currency,
+        period=Period(start=_as_date(stamps.min()), end=_as_date(stamps.max())),
+        last_hour=stamps.max().to_pydatetime(),
+        anomalies=anomalies,
+    )
+
+
+def _one_currency(daily: DailyCosts) -> tuple[str, pd.DataFrame]:
     currencies = sorted(daily.currencies())
     if len(currencies) != 1:
         found = ", ".join(currencies) if currencies else "none"
@@ -75,17 +132,7 @@ def scan_frame(
     frame = daily.frame
     if frame.empty:
         raise InputError(f"no cost rows to scan (files: {_file_names(daily)})")
-    days = frame["ChargePeriodStart"]
-    anomalies = detect(
-        frame, since=since, cost_column=cost_column, config=config, monitors=monitors
-    )
-    return ScanReport(
-        rows_read=daily.rows_read,
-        series_scanned=series_count(frame, monitors),
-        currency=currencies[0],
-        period=Period(start=_as_date(days.min()), end=_as_date(days.max())),
-        anomalies=anomalies,
-    )
+    return currencies[0], frame
 
 
 def _as_date(value: object) -> date:
@@ -99,9 +146,14 @@ def scan(
     since: date | None = None,
     config: DetectorConfig | None = None,
     monitors: MonitorsConfig | None = None,
+    granularity: Literal["day", "hour"] = "day",
 ) -> ScanReport:
-    """Read FOCUS / AWS CUR exports (``read_daily``) and detect anomalies in their EffectiveCost.
+    """Read FOCUS / AWS CUR exports (``read_daily``) and detect anomalies in their EffectiveCost,
+    per UTC day or, with ``granularity="hour"``, per UTC hour (``HourlyScanReport``).
 
     Raises ``InputError`` (naming file, row, field) for unreadable or mixed-currency inputs.
     """
+    if granularity == "hour":
+        hourly = read_daily(list(paths), granularity="hour")
+        return scan_hourly_frame(hourly, since=since, config=config, monitors=monitors)
     return scan_frame(read_daily(list(paths)), since=since, config=config, monitors=monitors)
