@@ -6,6 +6,7 @@ compose exercise one code path. Processes are children of the caller and stopped
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -19,6 +20,21 @@ import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UI_APP = REPO_ROOT / "services" / "ui" / "src" / "costguard_ui" / "app.py"
+
+#: prctl(2) option: signal to send this process when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for service children: ask Linux to SIGTERM the child when the process
+    that started it dies, even by SIGKILL (a killed test or ``timeout``), so services are never
+    orphaned holding their ports. A no-op where prctl is unavailable (not Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
 
 #: Default ports from ARCHITECTURE.md.
 DEFAULT_PORTS = {
@@ -110,6 +126,9 @@ class Stack:
                 stderr=subprocess.STDOUT,
                 cwd=REPO_ROOT,
                 start_new_session=True,
+                # The signal fires when the *thread* that forked exits; Stack is used from the
+                # main thread (CLI, tests), whose exit is the process's.
+                preexec_fn=die_with_parent,
             )
         for name in names:
             self.wait_healthy(name, timeout_s=timeout_s)
