@@ -93,3 +93,25 @@ def test_bad_output_suffix_and_missing_file(tmp_path: Path) -> None:
     assert result.exit_code == 2 and ".parquet or .csv" in result.output
     assert not (tmp_path / "o.json").exists()
     assert normalize(tmp_path / "missing.csv", "-o", tmp_path / "o.csv").exit_code == 2
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data not present")
+
+
+@needs_shared
+def test_lenient_repairs_are_printed_and_strict_stays_the_default(tmp_path: Path) -> None:
+    cur = SHARED / "koku" / "aws" / "test_cur.csv"
+    out = tmp_path / "o.csv"
+    strict = normalize(cur, "-o", out)
+    assert strict.exit_code == 2 and "test_cur.csv: row 2: expected 131 fields" in strict.output
+    assert not out.exists()
+    result = normalize(cur, "-o", out, "--lenient")
+    assert result.exit_code == 0, result.output
+    assert f"warning: {cur}: row 2: padded 1 missing trailing column(s) with NULL" in result.output
+    pd.testing.assert_frame_equal(read_daily([out]).frame, read_daily([cur], lenient=True).frame)
+    # A short row missing a cost column is refused even with --lenient.
+    nov = SHARED / "koku" / "aws" / "November-2023-None.csv"
+    refused = normalize(nov, "-o", out, "--lenient")
+    assert refused.exit_code == 2
+    assert "row 7: field savingsPlan/SavingsPlanEffectiveCost" in refused.output
