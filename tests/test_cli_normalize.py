@@ -115,3 +115,19 @@ def test_lenient_repairs_are_printed_and_strict_stays_the_default(tmp_path: Path
     refused = normalize(nov, "-o", out, "--lenient")
     assert refused.exit_code == 2
     assert "row 7: field savingsPlan/SavingsPlanEffectiveCost" in refused.output
+
+
+def test_hourly_output(tmp_path: Path) -> None:
+    sample = EXAMPLES / "focus_sample_1000.csv"
+    out = tmp_path / "hourly.csv"
+    result = normalize(sample, "-o", out, "--granularity", "hour")
+    assert result.exit_code == 0, result.output
+    assert "hourly FOCUS rows written" in result.output
+    written = pd.read_csv(out, dtype=str)
+    start = pd.to_datetime(written.ChargePeriodStart)
+    assert (pd.to_datetime(written.ChargePeriodEnd) - start == pd.Timedelta(hours=1)).all()
+    assert start.dt.hour.nunique() > 1
+    hourly = read_daily([sample], granularity="hour").frame
+    pd.testing.assert_frame_equal(read_daily([out], granularity="hour").frame, hourly)
+    bad = normalize(sample, "-o", out, "--granularity", "minute")
+    assert bad.exit_code == 2 and "--granularity must be day or hour" in bad.output
