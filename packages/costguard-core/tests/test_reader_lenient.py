@@ -264,3 +264,28 @@ def test_line_ending_rewrite_streams_and_keeps_single_style_files(
 def test_lenient_is_keyword_only() -> None:
     with pytest.raises(TypeError):
         read_daily(["x.csv"], True)  # type: ignore[misc]
+
+
+SPEC_EXAMPLES = sorted((SHARED / "focus_spec_examples").glob("**/*.csv"))
+
+
+@needs_shared
+def test_focus_spec_worked_examples_are_refused_even_in_lenient_mode() -> None:
+    """The 26 worked examples of the FOCUS spec are not read (docs/adapters/README.md says why):
+    11 have no ProviderName, ServiceName or BillingCurrency at all, 15 hold spreadsheet text
+    ("$10,000.00 ", dates like 4/1/25). Each is refused naming the file, row and field."""
+    assert len(SPEC_EXAMPLES) == 26
+    reasons: dict[str, int] = defaultdict(int)
+    for path in SPEC_EXAMPLES:
+        with pytest.raises(InputError) as info:
+            read_daily([path], lenient=True)
+        err = info.value
+        assert err.path == str(path)
+        reasons[f"{err.field}: {err.message.split(':')[0]}"] += 1
+        if err.field != "ProviderName":
+            assert err.row == 2
+    assert dict(reasons) == {
+        "ProviderName: missing required column ProviderName or ServiceProviderName": 11,
+        "BilledCost: not a number": 5,
+        "ChargePeriodStart: not an ISO 8601 timestamp": 10,
+    }
