@@ -5,10 +5,12 @@ details, GCP billing export, OCI; CSV, gzip CSV or Parquet; format detected from
 writes its daily FOCUS rows, one per UTC day + dimensions + Tags, with the columns of
 :data:`OUTPUT_COLUMNS`. ChargePeriodStart/End are the UTC day's bounds (``--granularity hour``:
 the UTC hour's; a line item is never split, it counts in the period of its start); Tags is a
-JSON object; costs are exact: CSV carries the decimal text (never exponent form), Parquet
-DECIMAL(38, s) with ``s`` the largest number of fractional digits any cost needs. Currencies are
-as billed. ``--lenient`` repairs mixed line endings and rows missing non-money trailing fields
-(``read_daily(lenient=True)``) and prints every repair to stderr as ``warning: ...``.
+JSON object; a ServiceCategory the source does not give is written as FOCUS's "Other" (the
+spec allows no null there); costs are exact: CSV carries the decimal text (never exponent
+form), Parquet DECIMAL(38, s) with ``s`` the largest number of fractional digits any cost needs.
+Currencies are as billed. ``--lenient`` repairs mixed line endings and rows missing non-money
+trailing fields (``read_daily(lenient=True)``) and prints each repair to stderr as
+``warning: ...``.
 
 Exit codes: 0 on success, 2 on bad input (the reason on stderr naming file, row and field) or
 an output name ending in neither ``.parquet`` nor ``.csv``. The output is written to a temporary
@@ -33,6 +35,8 @@ from costguard_core.focus import DAILY_COLUMNS, ReadWarning, read_daily
 #: ChargeDescription or PricingQuantity do not survive the daily sum and are not written).
 OUTPUT_COLUMNS: tuple[str, ...] = (DAILY_COLUMNS[0], "ChargePeriodEnd", *DAILY_COLUMNS[1:])
 _MONEY = ("BilledCost", "EffectiveCost", "ListCost")
+#: Written for a null ServiceCategory (FOCUS allows no null there).
+OTHER_CATEGORY = "Other"
 
 _PATHS = typer.Argument(
     ..., exists=True, dir_okay=False, readable=True, help="Billing exports (any detected format)."
@@ -63,6 +67,10 @@ def _frame(
     daily = result.frame
     out = pd.DataFrame({c: daily[c] for c in OUTPUT_COLUMNS if c in daily.columns})
     out.insert(1, "ChargePeriodEnd", daily["ChargePeriodStart"] + _PERIOD[granularity])
+    # FOCUS: ServiceCategory MUST NOT be null; "Other" is the spec's value for a service outside
+    # the listed categories. The reader keeps null (category unknown) as its dimension value.
+    category = daily["ServiceCategory"]
+    out["ServiceCategory"] = category.where(category.notna(), OTHER_CATEGORY)
     scale = 0
     for column in _MONEY:
         normal = [None if v is None else v.normalize() for v in daily[column]]
