@@ -3,9 +3,14 @@
 Reads every file the core reader accepts (FOCUS 1.0-1.3, AWS CUR legacy/2.0, Azure cost
 details, GCP billing export, OCI; CSV, gzip CSV or Parquet; format detected from content) and
 writes its daily FOCUS rows, one per UTC day + dimensions + Tags, with the columns of
-:data:`OUTPUT_COLUMNS`. ChargePeriodStart/End are the UTC day's bounds; Tags is a JSON object;
-costs are exact: CSV carries the decimal text (never exponent form), Parquet DECIMAL(38, s) with
-``s`` the largest number of fractional digits any cost needs. Currencies are as billed.
+:data:`OUTPUT_COLUMNS`. ChargePeriodStart/End are the UTC day's bounds (``--granularity hour``:
+the UTC hour's; a line item is never split, it counts in the period of its start); Tags is a
+JSON object; a ServiceCategory the source does not give is written as FOCUS's "Other" (the
+spec allows no null there); costs are exact: CSV carries the decimal text (never exponent
+form), Parquet DECIMAL(38, s) with ``s`` the largest number of fractional digits any cost needs.
+Currencies are as billed. ``--lenient`` repairs mixed line endings and rows missing non-money
+trailing fields (``read_daily(lenient=True)``) and prints each repair to stderr as
+``warning: ...``.
 
 Exit codes: 0 on success, 2 on bad input (the reason on stderr naming file, row and field) or
 an output name ending in neither ``.parquet`` nor ``.csv``. The output is written to a temporary
@@ -18,22 +23,35 @@ import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import pandas as pd
 import typer
 from costguard_core.errors import InputError
-from costguard_core.focus import DAILY_COLUMNS, read_daily
+from costguard_core.focus import DAILY_COLUMNS, ReadWarning, read_daily
 
 #: The FOCUS 1.2 columns written, in order (daily aggregates: per-line-item columns such as
 #: ChargeDescription or PricingQuantity do not survive the daily sum and are not written).
 OUTPUT_COLUMNS: tuple[str, ...] = (DAILY_COLUMNS[0], "ChargePeriodEnd", *DAILY_COLUMNS[1:])
 _MONEY = ("BilledCost", "EffectiveCost", "ListCost")
+#: Written for a null ServiceCategory (FOCUS allows no null there).
+OTHER_CATEGORY = "Other"
 
 _PATHS = typer.Argument(
     ..., exists=True, dir_okay=False, readable=True, help="Billing exports (any detected format)."
 )
 _OUTPUT = typer.Option(..., "--output", "-o", help="FILE.parquet or FILE.csv (replaced).")
+_LENIENT = typer.Option(
+    False,
+    "--lenient",
+    help="Repair mixed CRLF/LF line endings and pad rows missing non-money trailing columns "
+    "(each repair is printed); a missing cost column is still an error.",
+)
+_GRANULARITY = typer.Option(
+    "day", "--granularity", help="Period of ChargePeriodStart: day or hour (UTC)."
+)
+_PERIOD = {"day": pd.Timedelta(days=1), "hour": pd.Timedelta(hours=1)}
 
 
 def _scale(values: pd.Series) -> int:
@@ -42,10 +60,17 @@ def _scale(values: pd.Series) -> int:
     return max([0, *(-e for e in exps if isinstance(e, int))])  # "n"/"F": NaN, Infinity
 
 
-def _frame(paths: list[Path]) -> tuple[pd.DataFrame, int]:
-    daily = read_daily(paths).frame
+def _frame(
+    paths: list[Path], lenient: bool, granularity: Literal["day", "hour"]
+) -> tuple[pd.DataFrame, int, tuple[ReadWarning, ...]]:
+    result = read_daily(paths, lenient=lenient, granularity=granularity)
+    daily = result.frame
     out = pd.DataFrame({c: daily[c] for c in OUTPUT_COLUMNS if c in daily.columns})
-    out.insert(1, "ChargePeriodEnd", daily["ChargePeriodStart"] + pd.Timedelta(days=1))
+    out.insert(1, "ChargePeriodEnd", daily["ChargePeriodStart"] + _PERIOD[granularity])
+    # FOCUS: ServiceCategory MUST NOT be null; "Other" is the spec's value for a service outside
+    # the listed categories. The reader keeps null (category unknown) as its dimension value.
+    category = daily["ServiceCategory"]
+    out["ServiceCategory"] = category.where(category.notna(), OTHER_CATEGORY)
     scale = 0
     for column in _MONEY:
         normal = [None if v is None else v.normalize() for v in daily[column]]
@@ -54,7 +79,7 @@ def _frame(paths: list[Path]) -> tuple[pd.DataFrame, int]:
         out[column] = pd.Series(
             [None if v is None else format(v, "f") for v in normal], dtype=object
         )
-    return out[list(OUTPUT_COLUMNS)], scale
+    return out[list(OUTPUT_COLUMNS)], scale, result.warnings
 
 
 def _copy_sql(fmt: str, scale: int) -> str:
@@ -81,15 +106,24 @@ def _copy_sql(fmt: str, scale: int) -> str:
     return f"COPY (SELECT {', '.join(cols)} FROM frame) TO $path ({options})"
 
 
-def write_focus(paths: list[Path], output: Path) -> int:
-    """Write the daily FOCUS rows of ``paths`` to ``output``; returns the rows written.
+def write_focus(
+    paths: list[Path],
+    output: Path,
+    *,
+    lenient: bool = False,
+    granularity: Literal["day", "hour"] = "day",
+) -> tuple[int, tuple[ReadWarning, ...]]:
+    """Write the daily (or hourly) FOCUS rows of ``paths`` to ``output``.
 
-    Raises InputError for bad input and ValueError for an unsupported output suffix.
+    Returns the rows written and the lenient repairs made (empty unless ``lenient``). Raises
+    InputError for bad input and ValueError for an unsupported output suffix or granularity.
     """
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"--output must end with .parquet or .csv: {output}")
-    frame, scale = _frame(paths)
+    if granularity not in _PERIOD:
+        raise ValueError(f"--granularity must be day or hour, not {granularity!r}")
+    frame, scale, warnings = _frame(paths, lenient, granularity)
     if scale > 38:
         raise ValueError(f"a cost needs {scale} fractional digits; Parquet DECIMAL holds 38")
     fd, tmp = tempfile.mkstemp(dir=output.parent or Path("."), prefix=f".{output.name}.")
@@ -102,14 +136,27 @@ def write_focus(paths: list[Path], output: Path) -> int:
         os.replace(tmp, output)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return len(frame)
+    return len(frame), warnings
 
 
-def normalize(paths: list[Path] = _PATHS, output: Path = _OUTPUT) -> None:
-    """Write the FOCUS 1.2 daily rows of billing exports to a Parquet or CSV file."""
+def normalize(
+    paths: list[Path] = _PATHS,
+    output: Path = _OUTPUT,
+    lenient: bool = _LENIENT,
+    granularity: str = _GRANULARITY,
+) -> None:
+    """Write the FOCUS 1.2 daily (or hourly) rows of billing exports to a Parquet or CSV file."""
     try:
-        rows = write_focus(paths, output)
+        rows, warnings = write_focus(
+            paths,
+            output,
+            lenient=lenient,
+            granularity=granularity,  # type: ignore[arg-type]  # checked in write_focus
+        )
     except (InputError, ValueError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"{rows:,} daily FOCUS rows written to {output}", err=True)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    period = "hourly" if granularity == "hour" else "daily"
+    typer.echo(f"{rows:,} {period} FOCUS rows written to {output}", err=True)

@@ -2,7 +2,9 @@
 the cent (here: exactly) with sums computed independently from the file with Python's csv module.
 
 Samples that are malformed upstream fail with an error naming the file and row (never a
-partial read): see docs/adapters/README.md "Malformed upstream samples".
+partial read): see docs/adapters/README.md "Malformed upstream samples". Two of them are read in
+lenient mode (a missing non-money trailing column, mixed line endings) and reconcile too; the
+repairs themselves are tested in test_reader_lenient.py.
 """
 
 from __future__ import annotations
@@ -130,6 +132,28 @@ def test_sample_reconciles(name: str, fmt: str, reference: Callable[[Path], Sums
         assert row.ProviderName and row.ServiceName
 
 
+LENIENT_CASES: list[tuple[str, str, Callable[[Path], Sums]]] = [
+    ("koku/aws/test_cur.csv", "aws-cur", _cur),
+    ("koku/azure/camel_azure_version_2.csv", "azure", _azure),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "reference"), LENIENT_CASES, ids=[c[0] for c in LENIENT_CASES]
+)
+def test_malformed_sample_reconciles_in_lenient_mode(
+    name: str, fmt: str, reference: Callable[[Path], Sums]
+) -> None:
+    path = SHARED / name
+    daily = read_daily([path], lenient=True)
+    assert daily.files[0].format == fmt and daily.rows_read == len(_rows(path))
+    assert daily.warnings and all(w.path == str(path) for w in daily.warnings)
+    got: Sums = defaultdict(Decimal)
+    for rec in daily.frame.itertuples(index=False):
+        got[(rec.ChargePeriodStart.date(), rec.BillingCurrency)] += rec.BilledCost
+    assert dict(got) == dict(reference(path))
+
+
 def test_gcp_credits_are_netted_and_labels_become_tags() -> None:
     daily = read_daily([SHARED / "koku/gcp/202011_2020-11-08_2020-11-11.csv"])
     # Every line's FreeTrial credit equals its cost, so the net is zero on every day.
@@ -158,4 +182,20 @@ def test_azure_tags_without_braces_and_charge_types() -> None:
 )
 def test_malformed_upstream_samples_fail_clearly(name: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        read_daily([SHARED / name])
+        read_daily([SHARED / name])  # strict is the default
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "koku/aws/November-2023-None.csv",
+            r"row 7: field savingsPlan/SavingsPlanEffectiveCost: row has 194 of 200 fields",
+        ),
+        ("koku/azure/azure_version_2.csv", r"row 2: field BillingCurrencyCode: not a 3-letter"),
+        ("koku/oci/reports_usage-csv_0001000000829494.csv", r"row 1: unknown header"),
+    ],
+)
+def test_samples_lenient_mode_still_refuses(name: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        read_daily([SHARED / name], lenient=True)

@@ -252,3 +252,47 @@ def test_focus_adapter_refuses_other_formats() -> None:
         list(adapters.build("focus", {"paths": [cur]}).pull(None, None))
     focus = str(SHARED / "focus_sample_data" / "focus_sample_1000.csv")
     assert list(adapters.build("focus", {"paths": [focus]}).pull(None, None))
+
+
+@pytest.mark.parametrize(
+    ("adapter", "sample"),
+    [
+        ("file", "koku/aws/test_cur.csv"),
+        ("aws-cur", "koku/aws/test_cur.csv"),
+        ("azure", "koku/azure/camel_azure_version_2.csv"),
+    ],
+)
+def test_file_adapters_lenient_setting(adapter: str, sample: str, caplog) -> None:
+    """``lenient: true`` reads a malformed export, logs each repair naming the file, and the
+    days reconcile with DuckDB's own sniffing read of the file; the default stays strict."""
+    path = str(SHARED / sample)
+    key = "export_paths" if adapter == "azure" else "paths"
+    cls = adapters.get(adapter)
+    assert cls.Settings.model_validate({key: [path]}).lenient is False  # strict by default
+    with pytest.raises(InputError, match=r"expected 131 fields|mixed CRLF and LF"):
+        list(adapters.build(adapter, {key: [path]}).pull(None, None))
+    with caplog.at_level("WARNING", logger="costguard.adapters"):
+        rows = list(adapters.build(adapter, {key: [path], "lenient": True}).pull(None, None))
+    assert any(
+        "lenient read repaired" in r.getMessage() and path in r.getMessage() for r in caplog.records
+    ), caplog.text
+    want: dict[date, Decimal] = defaultdict(Decimal)
+    frame = duckdb.sql(
+        f"SELECT * FROM read_csv('{path}', null_padding=true, all_varchar=true, strict_mode=false)"
+    ).df()
+    day_col, cost_col = (
+        ("lineItem/UsageStartDate", "lineItem/UnblendedCost")
+        if "aws" in sample
+        else ("date", "costInBillingCurrency")
+    )
+    for day, cost in zip(frame[day_col], frame[cost_col], strict=True):
+        parsed = (
+            date.fromisoformat(day[:10])
+            if "-" in day[:10]
+            else date(int(day[6:10]), int(day[:2]), int(day[3:5]))
+        )
+        want[parsed] += Decimal(cost)
+    got: dict[date, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        got[row.ChargePeriodStart] += row.BilledCost
+    assert dict(got) == dict(want)

@@ -14,11 +14,17 @@ from datetime import date
 from pathlib import Path
 
 import boto3
-from costguard_core.focus import read_daily
 from costguard_core.models import CostRow
 from pydantic import Field, model_validator
 
-from costguard_adapters.registry import Adapter, AdapterSettings, adapters, in_range
+from costguard_adapters.registry import (
+    Adapter,
+    AdapterSettings,
+    adapters,
+    in_range,
+    lenient_field,
+    read_exports,
+)
 
 _DATA_SUFFIXES = (".csv", ".csv.gz", ".gz", ".parquet", ".snappy.parquet")
 
@@ -33,6 +39,7 @@ class CurSettings(AdapterSettings):
     endpoint_url: str | None = Field(
         None, title="Endpoint URL", description="S3 endpoint override (tests, MinIO)."
     )
+    lenient: bool = lenient_field()
 
     @model_validator(mode="after")
     def _one_source(self) -> CurSettings:
@@ -53,7 +60,7 @@ class CurAdapter(Adapter):
         if s.paths:
             return [
                 r
-                for r in read_daily(s.paths).to_cost_rows()
+                for r in read_exports(s.paths, lenient=s.lenient)
                 if in_range(r.ChargePeriodStart, start, end)
             ]
         s3 = boto3.client("s3", region_name=s.region, endpoint_url=s.endpoint_url)
@@ -71,6 +78,6 @@ class CurAdapter(Adapter):
                 return []
             return [
                 r
-                for r in read_daily(files).to_cost_rows()
+                for r in read_exports(files, lenient=s.lenient)
                 if in_range(r.ChargePeriodStart, start, end)
             ]

@@ -14,11 +14,17 @@ from decimal import Decimal
 from typing import Any
 
 from costguard_core.errors import InputError
-from costguard_core.focus import read_daily
 from costguard_core.models import CostRow
 from pydantic import Field
 
-from costguard_adapters.registry import Adapter, AdapterSettings, adapters, in_range
+from costguard_adapters.registry import (
+    Adapter,
+    AdapterSettings,
+    adapters,
+    in_range,
+    lenient_field,
+    read_exports,
+)
 
 
 class AzureSettings(AdapterSettings):
@@ -42,6 +48,7 @@ class AzureSettings(AdapterSettings):
         None, title="ARM endpoint", description="Override of https://management.azure.com (tests)."
     )
     lookback_days: int = Field(30, ge=1, title="First pull", description="Days when no start.")
+    lenient: bool = lenient_field()
 
 
 def _query_rows(result: Any, scope: str) -> Iterable[CostRow]:
@@ -127,5 +134,5 @@ class AzureAdapter(Adapter):
             q_start = start or q_end - timedelta(s.lookback_days)
             rows += _query_rows(self._query(q_start, q_end), s.scope)
         if s.export_paths:
-            rows += read_daily(s.export_paths).to_cost_rows()
+            rows += read_exports(s.export_paths, lenient=s.lenient)
         return [r for r in rows if in_range(r.ChargePeriodStart, start, end)]

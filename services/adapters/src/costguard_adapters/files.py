@@ -11,11 +11,18 @@ from collections.abc import Iterable
 from datetime import date
 
 from costguard_core.errors import InputError
-from costguard_core.focus import detect_format, read_daily
+from costguard_core.focus import detect_format
 from costguard_core.models import CostRow
 from pydantic import Field
 
-from costguard_adapters.registry import Adapter, AdapterSettings, adapters, in_range
+from costguard_adapters.registry import (
+    Adapter,
+    AdapterSettings,
+    adapters,
+    in_range,
+    lenient_field,
+    read_exports,
+)
 
 
 class FileSettings(AdapterSettings):
@@ -24,6 +31,7 @@ class FileSettings(AdapterSettings):
         title="Export files",
         description="Paths of billing exports (CSV, gzip CSV or Parquet); format is detected.",
     )
+    lenient: bool = lenient_field()
 
 
 @adapters.register("file")
@@ -34,7 +42,7 @@ class FileAdapter(Adapter):
 
     def pull(self, start: date | None, end: date | None) -> Iterable[CostRow]:
         assert isinstance(self.settings, FileSettings)
-        for row in read_daily(self.settings.paths).to_cost_rows():
+        for row in read_exports(self.settings.paths, lenient=self.settings.lenient):
             if in_range(row.ChargePeriodStart, start, end):
                 yield row
 

@@ -8,13 +8,18 @@ and ``pull(start, end)``. Restatement is the poller's job: it re-pulls the last
 
 from __future__ import annotations
 
+import logging
+import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from costguard_core.focus import read_daily
 from costguard_core.models import CostRow
 from pydantic import BaseModel, Field
+
+log = logging.getLogger("costguard.adapters")
 
 
 class AdapterSettings(BaseModel):
@@ -47,6 +52,28 @@ class Adapter(ABC):
 
 def in_range(day: date, start: date | None, end: date | None) -> bool:
     return (start is None or day >= start) and (end is None or day <= end)
+
+
+def lenient_field() -> Any:
+    """The ``lenient`` setting of the file-based adapters (``read_daily(lenient=...)``)."""
+    return Field(
+        False,
+        title="Lenient read",
+        description="Repair mixed CRLF/LF line endings and pad rows missing non-money trailing "
+        "columns with NULL instead of refusing the file; every repair is logged as a warning "
+        "(file, row, what). A row missing a cost column is still an error.",
+    )
+
+
+def read_exports(paths: Sequence[str | os.PathLike[str]], *, lenient: bool) -> list[CostRow]:
+    """Daily rows of export files through the core reader, logging each lenient repair.
+
+    Raises costguard_core.errors.InputError (naming file, row and field) on bad input.
+    """
+    daily = read_daily(paths, lenient=lenient)
+    for warning in daily.warnings:
+        log.warning("lenient read repaired %s", warning)
+    return daily.to_cost_rows()
 
 
 class Registry:

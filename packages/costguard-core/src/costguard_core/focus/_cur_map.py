@@ -247,4 +247,5 @@ def cur_plan(cols: Columns) -> Plan:
         listed="on_demand_d",
         checks=checks,
         currency_field="lineItem/CurrencyCode",
+        money_inputs=("line_type", "ri_arn"),
     )

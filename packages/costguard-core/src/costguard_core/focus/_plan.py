@@ -10,6 +10,7 @@ one boolean per check and ``ok``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from costguard_core.errors import InputError
 
@@ -17,6 +18,9 @@ from costguard_core.errors import InputError
 #: (koku's CUR has 21-22 places from float reprs), and 14 integer digits hold any daily sum.
 MONEY_SCALE = 24
 MONEY_TYPE = f"DECIMAL(38, {MONEY_SCALE})"
+
+#: The period ChargePeriodStart is floored to (``read_daily(..., granularity=...)``).
+Granularity = Literal["day", "hour"]
 
 TEXT_COLUMNS = (
     "ProviderName",
@@ -142,7 +146,9 @@ class Plan:
     ``text`` maps each of TEXT_COLUMNS plus ``charge_start`` and ``tags_raw`` to a VARCHAR
     expression. ``money`` maps an alias to ``(source column name, SQL)``; stage ``t`` adds
     ``<alias>_d``, the exact decimal. ``billed``/``effective``/``listed`` are expressions over
-    those decimals (and the text aliases).
+    those decimals (and the text aliases). ``money_inputs`` names the text aliases those
+    expressions read (lenient mode never pads a column behind one). ``granularity`` is the
+    period ``day`` is floored to: the UTC day (a DATE) or the UTC hour (a TIMESTAMP).
     """
 
     text: dict[str, str]
@@ -152,6 +158,8 @@ class Plan:
     listed: str
     checks: list[Check] = field(default_factory=list)
     currency_field: str = "BillingCurrency"
+    money_inputs: tuple[str, ...] = ()
+    granularity: Granularity = "day"
 
     def all_checks(self) -> list[Check]:
         """Plan checks plus the generic number checks on every money input."""
@@ -180,9 +188,16 @@ def staged_sql(plan: Plan, source: str, extra: tuple[str, ...] = ()) -> str:
     m_cols += [f"{expr} AS {alias}" for alias, (_, expr) in plan.money.items()]
     m_cols += list(extra)
     # Only ISO 8601 dates count: DuckDB would also read e.g. "01-04-25" as year 1.
+    # The session time zone is UTC, so both floors are UTC; an hourly period is never split.
+    stamp = "TRY_CAST(trim(charge_start) AS TIMESTAMPTZ)"
+    floor = (
+        f"CAST({stamp} AS DATE)"
+        if plan.granularity == "day"
+        else f"CAST(date_trunc('hour', {stamp}) AS TIMESTAMP)"
+    )
     t_cols = [
         "CASE WHEN regexp_matches(trim(charge_start), '^[0-9]{4}-[0-9]{2}-[0-9]{2}') "
-        "THEN CAST(TRY_CAST(trim(charge_start) AS TIMESTAMPTZ) AS DATE) END AS day"
+        f"THEN {floor} END AS day"
     ]
     t_cols += [f"cg_num({alias}, {alias}_fb) AS {alias}_d" for alias in plan.money]
     f_cols = [f"cg_frac_bound({alias}) AS {alias}_fb" for alias in plan.money]
@@ -222,7 +237,7 @@ def common_checks(
         Check(
             currency_field,
             "length(BillingCurrency) <> 3",
-            "not a 3-letter currency code",
+            "not a 3-letter ISO 4217 currency code",
             "BillingCurrency",
         ),
         Check(provider_field, "ProviderName IS NULL", "empty provider name"),

@@ -8,7 +8,7 @@ number the rows to name the first bad one, so correct files pay nothing for erro
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
@@ -18,7 +18,15 @@ from costguard_core.focus._cur_map import cur_plan, legacy_names
 from costguard_core.focus._detect import Header
 from costguard_core.focus._focus_map import focus_plan
 from costguard_core.focus._gcp_map import gcp_legacy_plan, gcp_plan
-from costguard_core.focus._plan import TEXT_COLUMNS, Columns, Plan, quote_literal, staged_sql
+from costguard_core.focus._lenient import ReadWarning, pad_short_rows, rewrite_line_endings
+from costguard_core.focus._plan import (
+    TEXT_COLUMNS,
+    Columns,
+    Granularity,
+    Plan,
+    quote_literal,
+    staged_sql,
+)
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _CSV_REASONS = (
@@ -33,6 +41,7 @@ _CSV_REASONS = (
 # DuckDB's strict parser reports mixed CRLF/LF line endings (koku's camel_azure_version_2.csv)
 # without a line number; say what the usual cause is instead of the parser's internals.
 _CSV_STATE = "CSV Parser state machine reached an invalid state"
+_FIELD_COUNT = re.compile(r"Expected Number of Columns: \d+ Found: \d+")
 
 
 _PLANS = {
@@ -47,7 +56,8 @@ _PLANS = {
 
 @dataclass(frozen=True)
 class FileScan:
-    """A scanned file: its temp table of daily groups, line items read and currencies."""
+    """A scanned file: its temp table of daily groups, line items read, currencies and the
+    lenient repairs made to read it (always empty in strict mode)."""
 
     table: str
     rows: int
@@ -55,9 +65,28 @@ class FileScan:
     source: str
     plan: Plan
     rn: str
+    warnings: tuple[ReadWarning, ...] = ()
 
 
-def _source(header: Header, path: str) -> tuple[str, tuple[str, ...], str]:
+@dataclass(frozen=True)
+class _CsvInput:
+    """What DuckDB reads for a CSV file: the file itself or a repaired temp copy, and how."""
+
+    path: str
+    compressed: bool
+    pad: bool = False
+
+
+class _Structural(Exception):
+    """A CSV structure error lenient mode may repair: ``kind`` is "line-endings" or "fields"."""
+
+    def __init__(self, kind: str, error: InputError) -> None:
+        super().__init__(str(error))
+        self.kind = kind
+        self.error = error
+
+
+def _source(header: Header, path: str, csv: _CsvInput) -> tuple[str, tuple[str, ...], str]:
     """FROM item exposing the columns as VARCHAR ``c0..cN``, pass-through columns, row expr."""
     lit = quote_literal(path)
     if header.container == "parquet":
@@ -71,10 +100,13 @@ def _source(header: Header, path: str) -> tuple[str, tuple[str, ...], str]:
         )
         return src, ("_rn",), "_rn"
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header.columns)))
+    # Padding short rows (lenient mode only) needs the single-threaded reader: DuckDB's parallel
+    # scanner cannot pad rows when quoted fields hold line breaks.
+    padding = "null_padding=true, parallel=false" if csv.pad else "null_padding=false"
     src = (
-        f"read_csv({lit}, columns={{{columns}}}, header=true, auto_detect=false, delim=',', "
-        "quote='\"', escape='\"', strict_mode=true, null_padding=false, "
-        f"nullstr=['NULL', ''], compression='{'gzip' if header.compressed else 'none'}')"
+        f"read_csv({quote_literal(csv.path)}, columns={{{columns}}}, header=true, "
+        "auto_detect=false, delim=',', quote='\"', escape='\"', strict_mode=true, "
+        f"{padding}, nullstr=['NULL', ''], compression='{'gzip' if csv.compressed else 'none'}')"
     )
     # Header is row 1, so the first data row is 2 (see InputError).
     return src, (), "row_number() OVER () + 1"
@@ -128,12 +160,16 @@ def _first_bad_row(con: duckdb.DuckDBPyConnection, scan: FileScan, path: str) ->
     raise AssertionError("bad row without a failing check")  # pragma: no cover
 
 
-def scan_file(con: duckdb.DuckDBPyConnection, header: Header, path: str, index: int) -> FileScan:
-    """Aggregate ``path`` into temp table ``cg_agg_<index>``; raise InputError on bad input."""
-    names = legacy_names(header.columns) if header.format == "aws-cur" else header.columns
-    plan = _PLANS[header.format](Columns(names, path))
-    source, extra, rn = _source(header, path)
-    table = f"cg_agg_{index}"
+def _aggregate(
+    con: duckdb.DuckDBPyConnection,
+    header: Header,
+    path: str,
+    table: str,
+    plan: Plan,
+    csv: _CsvInput,
+) -> FileScan:
+    """One attempt at the file as ``csv`` says; _Structural for a defect lenient mode repairs."""
+    source, extra, rn = _source(header, path, csv)
     dims = ", ".join(TEXT_COLUMNS)
     sql = (
         f"CREATE TEMP TABLE {table} AS {staged_sql(plan, source, extra)}"
@@ -146,6 +182,15 @@ def scan_file(con: duckdb.DuckDBPyConnection, header: Header, path: str, index: 
     )
     try:
         con.execute(sql)
+    except duckdb.Error as exc:
+        error = _translate(exc, path)
+        text = str(exc)
+        if _CSV_STATE in text:
+            raise _Structural("line-endings", error) from exc
+        if _CSV_LINE.search(text) and _FIELD_COUNT.search(text):
+            raise _Structural("fields", error) from exc
+        raise error from exc
+    try:
         # An aggregate without GROUP BY always returns exactly one row.
         rows, bad = con.execute(f"SELECT sum(n), sum(n_bad) FROM {table}").fetchone() or (0, 0)
         scan = FileScan(table, int(rows or 0), (), source, plan, rn)
@@ -174,6 +219,57 @@ def scan_file(con: duckdb.DuckDBPyConnection, header: Header, path: str, index: 
     except duckdb.Error as exc:
         raise _translate(exc, path) from exc
     return FileScan(table, int(rows), currencies, source, plan, rn)
+
+
+def scan_file(
+    con: duckdb.DuckDBPyConnection,
+    header: Header,
+    path: str,
+    index: int,
+    *,
+    lenient: bool = False,
+    granularity: Granularity = "day",
+    workdir: str | None = None,
+) -> FileScan:
+    """Aggregate ``path`` into temp table ``cg_agg_<index>``; raise InputError on bad input.
+
+    Strict (the default) reads the file as it is. ``lenient`` repairs, only after a strict read
+    failed on them, mixed CRLF/LF line endings (a normalised temp copy in ``workdir``) and rows
+    missing non-money trailing fields (padded with NULL); see ``_lenient``. Each repair is in
+    ``FileScan.warnings``.
+    """
+    names = legacy_names(header.columns) if header.format == "aws-cur" else header.columns
+    plan = replace(_PLANS[header.format](Columns(names, path)), granularity=granularity)
+    csv = _CsvInput(path, header.compressed)
+    warnings: list[ReadWarning] = []
+    while True:
+        try:
+            scan = _aggregate(con, header, path, f"cg_agg_{index}", plan, csv)
+            return replace(scan, warnings=tuple(warnings))
+        except _Structural as exc:
+            if not lenient or header.container != "csv":
+                raise exc.error from exc.__cause__
+            if exc.kind == "line-endings" and csv.path == path:
+                if workdir is None:
+                    raise ValueError(
+                        "lenient scan_file needs a workdir for repaired copies"
+                    ) from exc
+                rewritten = rewrite_line_endings(path, csv.compressed, workdir)
+                if rewritten is None:
+                    raise exc.error from exc.__cause__
+                csv = _CsvInput(rewritten[0], False, csv.pad)
+                warnings.append(rewritten[1])
+            elif exc.kind == "fields" and not csv.pad:
+                try:
+                    repairs = pad_short_rows(con, header, plan, path, csv.path, csv.compressed)
+                except duckdb.Error as census:
+                    raise exc.error from census
+                if not repairs:  # pragma: no cover - a field-count error means a short or long row
+                    raise exc.error from exc.__cause__
+                warnings += repairs
+                csv = replace(csv, pad=True)
+            else:
+                raise exc.error from exc.__cause__
 
 
 def locate_tags(con: duckdb.DuckDBPyConnection, scan: FileScan, raw: str) -> int:

@@ -12,12 +12,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 import duckdb
 import pandas as pd
 
 from costguard_core.errors import InputError
 from costguard_core.focus._detect import Format, read_header
+from costguard_core.focus._lenient import ReadWarning
 from costguard_core.focus._plan import MACROS, TEXT_COLUMNS
 from costguard_core.focus._scan import FileScan, locate_tags, scan_file
 from costguard_core.focus._tags import canonical_tags
@@ -48,21 +50,31 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class DailyCosts:
-    """Daily FOCUS rows summed from line items.
+    """FOCUS rows summed from line items per UTC day (or UTC hour).
 
-    ``frame`` has DAILY_COLUMNS, one row per UTC day + dimensions + Tags, sorted by those.
-    ``ChargePeriodStart`` is ``datetime64[ns]``, naive, at midnight UTC. Text dimensions are
-    ``str`` or ``None``. ``Tags`` is canonical JSON (sorted keys, ``"{}"`` when none).
+    ``frame`` has DAILY_COLUMNS, one row per period + dimensions + Tags, sorted by those.
+    ``ChargePeriodStart`` is ``datetime64[ns]``, naive UTC: midnight when ``granularity`` is
+    ``"day"``, the start of the hour when ``"hour"``. Text dimensions are ``str`` or ``None``.
+    ``Tags`` is canonical JSON (sorted keys, ``"{}"`` when none).
     ``BilledCost``/``EffectiveCost``/``ListCost`` are exact ``decimal.Decimal`` (object dtype)
     in ``BillingCurrency``; ``ListCost`` is ``None`` for a group where any line item lacked it.
+    ``warnings`` lists every lenient-mode repair (file, first row, rows, what); empty in strict
+    mode.
     """
 
     frame: pd.DataFrame
     rows_read: int
     files: tuple[SourceFile, ...]
+    warnings: tuple[ReadWarning, ...] = ()
+    granularity: Literal["day", "hour"] = "day"
 
     def to_cost_rows(self) -> list[CostRow]:
-        """The frame as :class:`CostRow` models (day as ``date``, Tags as a dict)."""
+        """The frame as :class:`CostRow` models (day as ``date``, Tags as a dict).
+
+        Raises ValueError for hourly rows: a CostRow is one UTC day.
+        """
+        if self.granularity != "day":
+            raise ValueError("to_cost_rows needs daily rows (read with granularity='day')")
         rows = []
         for rec in self.frame.itertuples(index=False):
             data = rec._asdict()
@@ -144,22 +156,38 @@ def _final_frame(con: duckdb.DuckDBPyConnection, scans: list[FileScan]) -> pd.Da
     return frame
 
 
-def read_daily(paths: Sequence[str | os.PathLike[str]]) -> DailyCosts:
-    """Read billing export files into daily FOCUS rows (see :class:`DailyCosts`).
+def read_daily(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    lenient: bool = False,
+    granularity: Literal["day", "hour"] = "day",
+) -> DailyCosts:
+    """Read billing export files into daily (or hourly) FOCUS rows (see :class:`DailyCosts`).
 
-    Each file's format (FOCUS 1.0-1.3 or legacy AWS CUR), container (CSV or Parquet) and gzip
-    compression are detected from its bytes and header, never its name. Days are UTC. Costs are
-    summed exactly as DECIMAL(38, 24), never via float, and never across currencies (the
-    currency is a grouping column; a file must hold a single currency).
+    Each file's format (FOCUS 1.0-1.3, AWS CUR legacy/2.0, Azure cost details, GCP billing
+    export, OCI cost report), container (CSV or Parquet) and gzip compression are detected from
+    its bytes and header, never its name. ChargePeriodStart is floored to the UTC day, or with
+    ``granularity="hour"`` to the UTC hour (a line item is never split: one whose charge period
+    spans several hours or days counts wholly in the period of its start). Costs are summed
+    exactly as DECIMAL(38, 24), never via float, and never across currencies (the currency is a
+    grouping column; a file must hold a single currency).
+
+    ``lenient=True`` (opt-in) repairs two CSV defects instead of refusing the file: mixed
+    CRLF/LF line endings, and rows missing trailing fields when none of the missing columns is
+    one the mapping reads for money (they read as NULL). Every repair is listed in
+    ``DailyCosts.warnings``; nothing is dropped, and every other check stays as strict.
 
     Raises InputError (naming the file, and the row and field where known) for a missing, empty,
     truncated or malformed file, an unknown header, a missing required column, a non-numeric or
     empty mandatory cost, an unparsable timestamp, an unknown CUR line item type, bad Tags JSON,
-    or more than one currency in a file. Raises ValueError when ``paths`` is empty.
+    or more than one currency in a file; in lenient mode also for a short row missing a money
+    column. Raises ValueError when ``paths`` is empty or ``granularity`` is not day/hour.
     """
     names = [os.fspath(p) for p in paths]
     if not names:
         raise ValueError("read_daily needs at least one path")
+    if granularity not in ("day", "hour"):
+        raise ValueError(f"granularity must be 'day' or 'hour', not {granularity!r}")
     headers = [read_header(p) for p in names]
     spill = tempfile.mkdtemp(prefix="costguard-duckdb-")
     try:
@@ -169,7 +197,8 @@ def read_daily(paths: Sequence[str | os.PathLike[str]]) -> DailyCosts:
             for macro in MACROS:
                 con.execute(macro)
             scans = [
-                scan_file(con, h, p, i) for i, (h, p) in enumerate(zip(headers, names, strict=True))
+                scan_file(con, h, p, i, lenient=lenient, granularity=granularity, workdir=spill)
+                for i, (h, p) in enumerate(zip(headers, names, strict=True))
             ]
             _tag_map(con, scans, names)
             frame = _final_frame(con, scans)
@@ -179,4 +208,10 @@ def read_daily(paths: Sequence[str | os.PathLike[str]]) -> DailyCosts:
         SourceFile(p, h.format, h.compressed, s.rows, s.currencies)
         for p, h, s in zip(names, headers, scans, strict=True)
     )
-    return DailyCosts(frame=frame, rows_read=sum(s.rows for s in scans), files=files)
+    return DailyCosts(
+        frame=frame,
+        rows_read=sum(s.rows for s in scans),
+        files=files,
+        warnings=tuple(w for s in scans for w in s.warnings),
+        granularity=granularity,
+    )
