@@ -4,7 +4,8 @@
 leaf counts, noise level and tails, weekend depth, batch-job share, incident sizes, start date,
 length and incident mix; it was written before the detector's last change and never tuned on:
 its results are reported as they come. ``holdout2`` was added in round 2 before any round-2
-detector change (see bench/README.md for what was looked at).
+detector change (see bench/README.md for what was looked at). ``holdout3`` was added in round 3
+before any round-3 detector change; its summary line is read only before and after that round.
 """
 
 from __future__ import annotations
@@ -77,4 +78,39 @@ def holdout2(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.3, 1.0),
         min_excess_usd=(35.0, 140.0),
         gap_days=22,
+    )
+
+
+def holdout3(seed: int, quick: bool) -> GenConfig:
+    """Written before the round-3 detector changes; only its summary line is read, once before
+    and once after that round: fewer, larger leaves in fewer accounts, noisier (cv up to 0.2)
+    t(3.5) tails, deeper weekend dips and some prod weekend dip, faster (and negative) growth,
+    smaller fees, more and busier batch jobs, more spikes and new resources, smaller incidents,
+    an earlier start and a longer span."""
+    return GenConfig(
+        name="holdout3",
+        seed=seed + 31_415_927,
+        tenants=10 if quick else 35,
+        days=330,
+        start=date(2021, 5, 6),
+        leaves=(4, 14),
+        accounts=(1, 3),
+        leaf_log_mean=4.5,
+        leaf_log_sigma=1.0,
+        cv=(0.06, 0.2),
+        t_df=3.5,
+        dev_weekend=(0.05, 0.35),
+        prod_weekend=(0.7, 0.95),
+        growth_per_year=(-0.4, 1.5),
+        p_fee_tenant=0.5,
+        fee_multiple=(2.0, 15.0),
+        p_batch_leaf=0.2,
+        batch_p_day=(0.25, 0.7),
+        credits_per_tenant=(1, 5),
+        incidents=(3, 5),
+        mix={"spike": 0.35, "shift": 0.15, "drift": 0.1, "new": 0.25, "weekend_loop": 0.15},
+        leaf_multiple=(0.7, 2.5),
+        monitor_fraction=(0.25, 0.9),
+        min_excess_usd=(25.0, 100.0),
+        gap_days=20,
     )
