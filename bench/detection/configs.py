@@ -114,3 +114,61 @@ def holdout3(seed: int, quick: bool) -> GenConfig:
         min_excess_usd=(25.0, 100.0),
         gap_days=20,
     )
+
+
+def dev2(seed: int, quick: bool) -> GenConfig:
+    """Round-3 development config (studied freely): t(3) tails, many batch jobs, mid-size
+    tenants."""
+    return GenConfig(
+        name="dev2",
+        seed=seed + 2_000_029,
+        tenants=10 if quick else 30,
+        days=280,
+        start=date(2023, 8, 8),
+        leaves=(6, 22),
+        accounts=(2, 5),
+        leaf_log_mean=3.9,
+        leaf_log_sigma=1.3,
+        cv=(0.04, 0.16),
+        t_df=3.0,
+        dev_weekend=(0.1, 0.6),
+        growth_per_year=(-0.2, 1.0),
+        p_fee_tenant=0.6,
+        p_batch_leaf=0.18,
+        batch_p_day=(0.15, 0.6),
+        credits_per_tenant=(1, 6),
+        incidents=(2, 5),
+        mix={"spike": 0.3, "shift": 0.2, "drift": 0.15, "new": 0.2, "weekend_loop": 0.15},
+        leaf_multiple=(0.8, 3.0),
+        monitor_fraction=(0.3, 1.0),
+        min_excess_usd=(30.0, 130.0),
+    )
+
+
+def dev3(seed: int, quick: bool) -> GenConfig:
+    """Round-3 development config (studied freely): t(4) tails, big tenants with many small
+    leaves, shallow weekends, few batch jobs, many new resources and drifts."""
+    return GenConfig(
+        name="dev3",
+        seed=seed + 3_000_017,
+        tenants=8 if quick else 25,
+        days=260,
+        start=date(2022, 2, 14),
+        leaves=(12, 32),
+        accounts=(2, 6),
+        leaf_log_mean=3.4,
+        leaf_log_sigma=1.4,
+        cv=(0.05, 0.14),
+        t_df=4.0,
+        dev_weekend=(0.3, 0.8),
+        growth_per_year=(0.0, 1.2),
+        p_fee_tenant=0.7,
+        p_batch_leaf=0.1,
+        batch_p_day=(0.1, 0.4),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 5),
+        mix={"spike": 0.25, "shift": 0.15, "drift": 0.2, "new": 0.25, "weekend_loop": 0.15},
+        leaf_multiple=(0.8, 3.5),
+        monitor_fraction=(0.3, 1.1),
+        min_excess_usd=(30.0, 140.0),
+    )

@@ -83,8 +83,9 @@ def evaluate_rows(
     for part in (~leaf & keep, leaf & keep):
         for cfg, rows in _groups([configs[r] for r in np.flatnonzero(part)]):
             rows = np.flatnonzero(part)[rows]
-            ref = out.expected[prep.leaf_parent[rows]] if leaf[rows[0]] else None
-            ev = evaluate(prep.matrix[rows], cfg, prep.days, ref)
+            up = prep.leaf_parent[rows]
+            ref, ref_excess = (out.expected[up], out.excess[up]) if leaf[rows[0]] else (None, None)
+            ev = evaluate(prep.matrix[rows], cfg, prep.days, ref, ref_excess)
             for name in Evaluation.__dataclass_fields__:
                 getattr(out, name)[rows] = getattr(ev, name)
     return out
