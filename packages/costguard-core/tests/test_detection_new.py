@@ -87,3 +87,27 @@ def test_screen_and_since_keep_new_spend() -> None:
         assert [x.model_dump() for x in part] == [
             x.model_dump() for x in full if x.start >= a.start
         ]
+
+
+def _pooled(y: np.ndarray) -> np.ndarray:
+    from costguard_core.detection.pooled import pooled_factor
+    from costguard_core.detection.screen import plain_expected
+
+    config = DetectorConfig()
+    return pooled_factor(y, plain_expected(y, config, None), config)
+
+
+def test_pooled_factor_grows_with_heavy_tails_reads_only_the_past_and_a_trailing_window() -> None:
+    rng = np.random.default_rng(11)
+    normal = 100 * (1 + 0.05 * rng.normal(size=(30, 200)))
+    heavy = 100 * (1 + 0.05 * rng.standard_t(2.5, size=(30, 200)))
+    f_normal, f_heavy = _pooled(normal), _pooled(heavy)
+    assert f_normal[150] < 1.1 and f_heavy[150] > 1.3
+    assert (f_heavy[:40] == 1.0).all()  # too few cells yet: the plain bound
+    np.testing.assert_array_equal(_pooled(heavy[:, :120]), f_heavy[:120])
+    # A trailing window of 150 days gives the same factor on its last days.
+    np.testing.assert_allclose(_pooled(heavy[:, 50:])[-5:], f_heavy[-5:])
+    # Upward excursions (incidents) do not raise it: only the lower tail is pooled.
+    spiked = normal.copy()
+    spiked[:, 100:150:3] *= 3
+    assert _pooled(spiked)[150] <= f_normal[150]

@@ -191,6 +191,7 @@ def _evaluate_chunk(
     days: np.ndarray | None,
     ref: np.ndarray | None,
     ref_excess: np.ndarray | None,
+    single_factor: np.ndarray | None,
 ) -> Evaluation:
     base = baseline(y, config, days)
     exp, scale = base.expected, base.scale
@@ -209,10 +210,10 @@ def _evaluate_chunk(
         moderate = big & (z > config.z_threshold)
         # One day is enough when it passes the series' own tail bound; a day past the plain
         # bound only is confirmed by the day before it (a persisting rise, not one noisy draw).
-        # The tail bound matters only where z passes the fixed single-day bound.
-        single = np.fmax(
-            tail_bound(z, config, big & (z > config.single_day_z)), config.single_day_z
-        )
+        # The frame's pooled tail (``pooled.pooled_factor``) raises the single-day bound on
+        # heavy-tailed data. The series' own tail bound matters only where z passes that.
+        fixed = config.single_day_z * (1.0 if single_factor is None else single_factor[None, :])
+        single = np.fmax(tail_bound(z, config, big & (z > fixed)), fixed)
         flagged = big & (z > single) | (moderate & lagged_bool(moderate))
         # Drift: the mean excess of the last w days, against the scale as it was before them
         # (so the drift's own days cannot inflate it), and big enough in USD/percent terms.
@@ -241,6 +242,7 @@ def evaluate(
     days: np.ndarray | None = None,
     ref: np.ndarray | None = None,
     ref_excess: np.ndarray | None = None,
+    single_factor: np.ndarray | None = None,
 ) -> Evaluation:
     """Judge every day of every series; rows are processed in chunks to bound memory.
 
@@ -248,13 +250,16 @@ def evaluate(
     ``ref`` (same shape as ``y``, NaN = none) replaces a row's own expected spend as the
     reference of the percent threshold (leaf rows use their service's); ``ref_excess`` is
     that parent's excess, which new spend on a leaf must show up in (``tails.new_spend``).
+    ``single_factor`` (per day, ≥ 1; ``pooled.pooled_factor``) multiplies ``single_day_z``.
     """
 
     def part(a: np.ndarray | None, i: int) -> np.ndarray | None:
         return None if a is None else a[i : i + CHUNK_ROWS]
 
     parts = [
-        _evaluate_chunk(y[i : i + CHUNK_ROWS], config, days, part(ref, i), part(ref_excess, i))
+        _evaluate_chunk(
+            y[i : i + CHUNK_ROWS], config, days, part(ref, i), part(ref_excess, i), single_factor
+        )
         for i in range(0, len(y), CHUNK_ROWS)
     ]
     if not parts:
