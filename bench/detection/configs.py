@@ -1,4 +1,4 @@
-"""The three benchmark configurations.
+"""The benchmark configurations (dev2 and dev3: round-3 development only, not in run.py).
 
 ``main`` is the one the detector was developed against. ``holdout`` differs in seed, tenant and
 leaf counts, noise level and tails, weekend depth, batch-job share, incident sizes, start date,
