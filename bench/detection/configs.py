@@ -1,10 +1,11 @@
-"""The three benchmark configurations.
+"""The benchmark configurations (dev2 and dev3: round-3 development only, not in run.py).
 
 ``main`` is the one the detector was developed against. ``holdout`` differs in seed, tenant and
 leaf counts, noise level and tails, weekend depth, batch-job share, incident sizes, start date,
 length and incident mix; it was written before the detector's last change and never tuned on:
 its results are reported as they come. ``holdout2`` was added in round 2 before any round-2
-detector change (see bench/README.md for what was looked at).
+detector change (see bench/README.md for what was looked at). ``holdout3`` was added in round 3
+before any round-3 detector change; its summary line is read only before and after that round.
 """
 
 from __future__ import annotations
@@ -77,4 +78,97 @@ def holdout2(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.3, 1.0),
         min_excess_usd=(35.0, 140.0),
         gap_days=22,
+    )
+
+
+def holdout3(seed: int, quick: bool) -> GenConfig:
+    """Written before the round-3 detector changes; only its summary line is read, once before
+    and once after that round: fewer, larger leaves in fewer accounts, noisier (cv up to 0.2)
+    t(3.5) tails, deeper weekend dips and some prod weekend dip, faster (and negative) growth,
+    smaller fees, more and busier batch jobs, more spikes and new resources, smaller incidents,
+    an earlier start and a longer span."""
+    return GenConfig(
+        name="holdout3",
+        seed=seed + 31_415_927,
+        tenants=10 if quick else 35,
+        days=330,
+        start=date(2021, 5, 6),
+        leaves=(4, 14),
+        accounts=(1, 3),
+        leaf_log_mean=4.5,
+        leaf_log_sigma=1.0,
+        cv=(0.06, 0.2),
+        t_df=3.5,
+        dev_weekend=(0.05, 0.35),
+        prod_weekend=(0.7, 0.95),
+        growth_per_year=(-0.4, 1.5),
+        p_fee_tenant=0.5,
+        fee_multiple=(2.0, 15.0),
+        p_batch_leaf=0.2,
+        batch_p_day=(0.25, 0.7),
+        credits_per_tenant=(1, 5),
+        incidents=(3, 5),
+        mix={"spike": 0.35, "shift": 0.15, "drift": 0.1, "new": 0.25, "weekend_loop": 0.15},
+        leaf_multiple=(0.7, 2.5),
+        monitor_fraction=(0.25, 0.9),
+        min_excess_usd=(25.0, 100.0),
+        gap_days=20,
+    )
+
+
+def dev2(seed: int, quick: bool) -> GenConfig:
+    """Round-3 development config (studied freely): t(3) tails, many batch jobs, mid-size
+    tenants."""
+    return GenConfig(
+        name="dev2",
+        seed=seed + 2_000_029,
+        tenants=10 if quick else 30,
+        days=280,
+        start=date(2023, 8, 8),
+        leaves=(6, 22),
+        accounts=(2, 5),
+        leaf_log_mean=3.9,
+        leaf_log_sigma=1.3,
+        cv=(0.04, 0.16),
+        t_df=3.0,
+        dev_weekend=(0.1, 0.6),
+        growth_per_year=(-0.2, 1.0),
+        p_fee_tenant=0.6,
+        p_batch_leaf=0.18,
+        batch_p_day=(0.15, 0.6),
+        credits_per_tenant=(1, 6),
+        incidents=(2, 5),
+        mix={"spike": 0.3, "shift": 0.2, "drift": 0.15, "new": 0.2, "weekend_loop": 0.15},
+        leaf_multiple=(0.8, 3.0),
+        monitor_fraction=(0.3, 1.0),
+        min_excess_usd=(30.0, 130.0),
+    )
+
+
+def dev3(seed: int, quick: bool) -> GenConfig:
+    """Round-3 development config (studied freely): t(4) tails, big tenants with many small
+    leaves, shallow weekends, few batch jobs, many new resources and drifts."""
+    return GenConfig(
+        name="dev3",
+        seed=seed + 3_000_017,
+        tenants=8 if quick else 25,
+        days=260,
+        start=date(2022, 2, 14),
+        leaves=(12, 32),
+        accounts=(2, 6),
+        leaf_log_mean=3.4,
+        leaf_log_sigma=1.4,
+        cv=(0.05, 0.14),
+        t_df=4.0,
+        dev_weekend=(0.3, 0.8),
+        growth_per_year=(0.0, 1.2),
+        p_fee_tenant=0.7,
+        p_batch_leaf=0.1,
+        batch_p_day=(0.1, 0.4),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 5),
+        mix={"spike": 0.25, "shift": 0.15, "drift": 0.2, "new": 0.25, "weekend_loop": 0.15},
+        leaf_multiple=(0.8, 3.5),
+        monitor_fraction=(0.3, 1.1),
+        min_excess_usd=(30.0, 140.0),
     )

@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 
 from costguard_core.detection.config import DetectorConfig
-from costguard_core.detection.tails import lagged_bool, on_level, relative_mad, tail_bound
+from costguard_core.detection.tails import (
+    lagged_bool,
+    new_spend,
+    on_level,
+    relative_mad,
+    size_ok,
+    tail_bound,
+)
 from costguard_core.detection.windows import MAD_TO_SIGMA, nanmedian_last, past_windows
 
 __all__ = ["MAD_TO_SIGMA", "Baseline", "Evaluation", "baseline", "evaluate", "expected"]
@@ -178,15 +185,13 @@ def mean_to_date(a: np.ndarray, width: int) -> np.ndarray:
     return past_windows(padded, width).mean(axis=-1)[:, 1:]
 
 
-def size_ok(excess: np.ndarray, exp: np.ndarray, config: DetectorConfig) -> np.ndarray:
-    usd_ok = excess >= config.min_impact_usd
-    # A series expected to cost nothing has no meaningful ratio: any rise passes.
-    pct_ok = np.where(exp > 0, excess >= config.min_impact_pct * exp, excess > 0)
-    return usd_ok & pct_ok if config.combine == "and" else usd_ok | pct_ok
-
-
 def _evaluate_chunk(
-    y: np.ndarray, config: DetectorConfig, days: np.ndarray | None, ref: np.ndarray | None
+    y: np.ndarray,
+    config: DetectorConfig,
+    days: np.ndarray | None,
+    ref: np.ndarray | None,
+    ref_excess: np.ndarray | None,
+    single_factor: np.ndarray | None,
 ) -> Evaluation:
     base = baseline(y, config, days)
     exp, scale = base.expected, base.scale
@@ -205,10 +210,10 @@ def _evaluate_chunk(
         moderate = big & (z > config.z_threshold)
         # One day is enough when it passes the series' own tail bound; a day past the plain
         # bound only is confirmed by the day before it (a persisting rise, not one noisy draw).
-        # The tail bound matters only where z passes the fixed single-day bound.
-        single = np.fmax(
-            tail_bound(z, config, big & (z > config.single_day_z)), config.single_day_z
-        )
+        # The frame's pooled tail (``pooled.pooled_factor``) raises the single-day bound on
+        # heavy-tailed data. The series' own tail bound matters only where z passes that.
+        fixed = config.single_day_z * (1.0 if single_factor is None else single_factor[None, :])
+        single = np.fmax(tail_bound(z, config, big & (z > fixed)), fixed)
         flagged = big & (z > single) | (moderate & lagged_bool(moderate))
         # Drift: the mean excess of the last w days, against the scale as it was before them
         # (so the drift's own days cannot inflate it), and big enough in USD/percent terms.
@@ -222,7 +227,13 @@ def _evaluate_chunk(
             & (mean_excess / before > config.drift_z)
             & size_ok(mean_excess, mean_exp, config)
         )
-    return Evaluation(expected=exp, excess=excess, z=z, flagged=flagged | drifting)
+    # New spend: a series that appeared after the data's first min_history_days days has no
+    # baseline yet; its whole spend is excess, flagged once it has lasted two days.
+    young, fresh = new_spend(y, history, pct_ref, ref_excess, config)
+    exp = np.where(young, 0.0, exp)
+    excess = np.where(young, y, excess)
+    z = np.where(young, np.inf, z)
+    return Evaluation(expected=exp, excess=excess, z=z, flagged=flagged | drifting | fresh)
 
 
 def evaluate(
@@ -230,16 +241,24 @@ def evaluate(
     config: DetectorConfig,
     days: np.ndarray | None = None,
     ref: np.ndarray | None = None,
+    ref_excess: np.ndarray | None = None,
+    single_factor: np.ndarray | None = None,
 ) -> Evaluation:
     """Judge every day of every series; rows are processed in chunks to bound memory.
 
     ``days`` (the columns' dates) enables the month-start fee model; without it none is used.
     ``ref`` (same shape as ``y``, NaN = none) replaces a row's own expected spend as the
-    reference of the percent threshold (leaf rows use their service's).
+    reference of the percent threshold (leaf rows use their service's); ``ref_excess`` is
+    that parent's excess, which new spend on a leaf must show up in (``tails.new_spend``).
+    ``single_factor`` (per day, ≥ 1; ``pooled.pooled_factor``) multiplies ``single_day_z``.
     """
+
+    def part(a: np.ndarray | None, i: int) -> np.ndarray | None:
+        return None if a is None else a[i : i + CHUNK_ROWS]
+
     parts = [
         _evaluate_chunk(
-            y[i : i + CHUNK_ROWS], config, days, None if ref is None else ref[i : i + CHUNK_ROWS]
+            y[i : i + CHUNK_ROWS], config, days, part(ref, i), part(ref_excess, i), single_factor
         )
         for i in range(0, len(y), CHUNK_ROWS)
     ]

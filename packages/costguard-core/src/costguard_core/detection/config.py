@@ -75,7 +75,10 @@ class DetectorConfig(BaseModel):
         title="Days of history before judging",
         description="A monitor's days are judged only once it has this many earlier days. The "
         "weekday model needs two weeks before its first residual; 21 gives it a week of "
-        "residuals to be compared with the trailing model on, so weekly cycles are not flagged.",
+        "residuals to be compared with the trailing model on, so weekly cycles are not flagged. "
+        "A series first costing at least this many days into the data is new: on its first "
+        "this-many days its whole spend is excess, flagged when it passes the thresholds two "
+        "days running (see tails.new_spend).",
     )
     drift_window_days: int = Field(
         default=7,
@@ -115,8 +118,10 @@ class DetectorConfig(BaseModel):
         default=7.0,
         gt=0,
         title="Single-day bound",
-        description="A rise seen on one day only must exceed this robust z (and the series' "
-        "tail bound); a rise past z_threshold on two consecutive days is flagged on the second.",
+        description="A rise seen on one day only must exceed this robust z times the frame's "
+        "pooled tail factor (≥ 1, from the lower tail of all its series' residuals; see "
+        "pooled.py), and the series' own tail bound; a rise past z_threshold on two "
+        "consecutive days is flagged on the second.",
     )
     tail_window_days: int = Field(
         default=56,
@@ -159,7 +164,8 @@ class DetectorConfig(BaseModel):
         le=1,
         title="Share of a rise its leaves must explain",
         description="A monitor's start-day excess is an anomaly only if the positive excess of "
-        "its leaves, each against its own baseline, is at least this share of it.",
+        "its leaves, each against its own baseline, is at least this share of it; and a new "
+        "leaf's spend is new spend only if its service's excess is at least this share of it.",
     )
     driver_share: float = Field(
         default=0.8,

@@ -14,7 +14,8 @@ from costguard_core.detection.baseline import Evaluation, evaluate
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.feedback import scope_key
 from costguard_core.detection.monitors import MonitorsConfig
-from costguard_core.detection.screen import candidates, screened
+from costguard_core.detection.pooled import pooled_factor
+from costguard_core.detection.screen import candidates, plain_expected, screened
 from costguard_core.detection.series import LEAF, Prepared
 
 
@@ -76,6 +77,12 @@ def evaluate_rows(
             keep[rows] = k[rows]
         keep[prep.leaf_parent[leaf & keep]] = True
     shape = prep.matrix.shape
+    # The frame's pooled tail factor, from every row (screened or not) and the base windows.
+    base = configs[0] if configs else None
+    factor = None
+    if base is not None:
+        exp_all = plain if plain is not None else plain_expected(prep.matrix, base, prep.days)
+        factor = pooled_factor(prep.matrix, exp_all, base)
     if plain is not None:
         out = screened(prep.matrix, plain)
     else:
@@ -83,8 +90,9 @@ def evaluate_rows(
     for part in (~leaf & keep, leaf & keep):
         for cfg, rows in _groups([configs[r] for r in np.flatnonzero(part)]):
             rows = np.flatnonzero(part)[rows]
-            ref = out.expected[prep.leaf_parent[rows]] if leaf[rows[0]] else None
-            ev = evaluate(prep.matrix[rows], cfg, prep.days, ref)
+            up = prep.leaf_parent[rows]
+            ref, ref_excess = (out.expected[up], out.excess[up]) if leaf[rows[0]] else (None, None)
+            ev = evaluate(prep.matrix[rows], cfg, prep.days, ref, ref_excess, factor)
             for name in Evaluation.__dataclass_fields__:
                 getattr(out, name)[rows] = getattr(ev, name)
     return out

@@ -7,7 +7,7 @@ from day ``from_day`` on, series whose excess passes no size test on any day fro
 flagged there and are not judged further. The screen never drops a series that could be
 flagged: its expected spend is exactly the one ``baseline`` uses for series that never cost
 nothing; series that run after an idle day (possible on/off series, whose expected spend
-differs) and the parents of kept leaf rows are always kept.
+differs), new series (``tails.new_spend``) and the parents of kept leaf rows are always kept.
 """
 
 from __future__ import annotations
@@ -55,9 +55,18 @@ def candidates(
     with np.errstate(invalid="ignore"):
         day_ok = (excess > 0) & size_ok(excess, ref, config)
         drift_ok = size_ok(mean_to_date(excess, w), mean_to_date(ref, w), config)
-    keep = (day_ok | drift_ok)[:, from_day:].any(axis=1) | zero
+    keep = (day_ok | drift_ok)[:, from_day:].any(axis=1) | zero | _new_from(y, config, from_day)
     keep[parent[(parent >= 0) & keep]] = True
     return keep, exp
+
+
+def _new_from(y: np.ndarray, config: DetectorConfig, from_day: int) -> np.ndarray:
+    """Rows that are new (``tails.new_spend``) on a day from ``from_day`` on: first costing
+    something at least ``min_history_days`` into the data, and within ``min_history_days`` of
+    that on a day ≥ ``from_day``."""
+    present = ~np.isnan(y)
+    first = np.where(present.any(axis=1), present.argmax(axis=1), y.shape[1])
+    return (first >= config.min_history_days) & (first + config.min_history_days > from_day)
 
 
 def _may_run_after_idle(y: np.ndarray, width: int) -> np.ndarray:

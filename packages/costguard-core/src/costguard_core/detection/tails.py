@@ -100,3 +100,52 @@ def lagged_bool(a: np.ndarray) -> np.ndarray:
     out = np.zeros(a.shape, dtype=bool)
     out[:, 1:] = a[:, :-1]
     return out
+
+
+def size_ok(excess: np.ndarray, exp: np.ndarray, config: DetectorConfig) -> np.ndarray:
+    """Whether an excess passes the USD and percent (of ``exp``) thresholds."""
+    usd_ok = excess >= config.min_impact_usd
+    # A series expected to cost nothing has no meaningful ratio: any rise passes.
+    pct_ok = np.where(exp > 0, excess >= config.min_impact_pct * exp, excess > 0)
+    return usd_ok & pct_ok if config.combine == "and" else usd_ok | pct_ok
+
+
+def new_spend(
+    y: np.ndarray,
+    history: np.ndarray,
+    pct_ref: np.ndarray,
+    parent_excess: np.ndarray | None,
+    config: DetectorConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days of series that are new, and days on which their new spend is an anomaly.
+
+    A series is *young* on its first ``min_history_days`` days when it first costs something
+    at least ``min_history_days`` days into the data (a series present from the start is not
+    new; it merely has no history yet): with no baseline, its expected spend is 0 and all of
+    its spend is excess. A young day is flagged when that spend passes the USD/percent
+    thresholds (percent against ``pct_ref``) on it and on the day before, so a one-day charge
+    is not a new resource. With ``parent_excess`` (a leaf row: its service's excess), the
+    parent's excess over those two days must be at least ``leaf_explain_min`` of the leaf's
+    spend: a resource replacing another (churn, renamed ids) leaves its service flat and is
+    no anomaly. Returns ``(young, flagged)``, bool arrays shaped like ``y``; reads day d and
+    d - 1 only.
+    """
+    n_days = y.shape[1]
+    present = ~np.isnan(y)
+    first = np.where(present.any(axis=1), present.argmax(axis=1), n_days)
+    late = (first >= config.min_history_days)[:, None]
+    young = late & present & (history < config.min_history_days)
+    with np.errstate(invalid="ignore"):
+        ok = young & size_ok(y, pct_ref, config)
+        flagged = ok & lagged_bool(ok)
+        if parent_excess is not None:
+            two = np.nan_to_num(parent_excess) + _lag1(np.nan_to_num(parent_excess))
+            spend = np.nan_to_num(y) + _lag1(np.nan_to_num(y))
+            flagged &= two >= config.leaf_explain_min * spend
+    return young, flagged
+
+
+def _lag1(a: np.ndarray) -> np.ndarray:
+    out = np.zeros(a.shape)
+    out[:, 1:] = a[:, :-1]
+    return out

@@ -1,0 +1,83 @@
+"""How heavy the tails of a frame's noise are, pooled over all its series: the single-day bound.
+
+One series' 56 past days cannot tell a t(3) from a normal tail at the 7-sigma level a single-day
+alarm needs, but the series of one billing frame (its resources, services, accounts) share their
+kind of noise, and together they hold thousands of residuals. So, per day d:
+
+* every series' residual against its plain expected spend (``screen.plain_expected``, the
+  weekday median plus month-start fees) on day t is standardized by 1.2533 × the mean absolute
+  residual of the ``scale_window_days`` days before t (σ for normal residuals);
+* only *lower-tail* residuals are pooled: cost incidents are increases, so a frame's upward
+  excursions mix noise with incidents, while its downward ones are noise (for symmetric noise
+  they mirror the upper tail; a cost cannot fall below 0, so clipped noise makes this an
+  underestimate, never an overestimate);
+* a cell counts only if the series cost something on t and on each of the ``scale_window_days``
+  days before it (no on/off batch jobs, new or dying series);
+* over the cells of the ``tail_window_days`` days before d, q is the pooled point that
+  ``POOLED_P`` of them fall below −q. For normal noise q ≈ 2.326; the frame's single-day bound
+  is ``single_day_z`` × max(1, q / 2.326) (with at least ``POOLED_MIN_CELLS`` cells; else 1).
+
+Reads only days before d, and only the ``tail_window_days + 2 × scale_window_days + 31`` days
+before it, so an incremental run on a trailing window gives the backtest's factor. Computed for
+every series (the screen never drops one from the pool) in O(series × days).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from costguard_core.detection.config import DetectorConfig
+
+#: Lower-tail probability whose pooled quantile is compared with the normal's.
+POOLED_P = 0.01
+#: Its normal quantile: Φ⁻¹(0.99).
+NORMAL_Q99 = 2.3263
+#: Cells needed in the window before the pooled quantile is trusted (≈ 5 expected exceedances).
+POOLED_MIN_CELLS = 500
+#: Mean absolute deviation → σ for normal residuals (√(π/2)).
+MEAN_ABS_TO_SIGMA = 1.2533
+#: Quantile grid (σ units).
+_GRID = np.arange(0.0, 30.0001, 0.125)
+
+
+def _past_sum(a: np.ndarray, width: int) -> np.ndarray:
+    """Sum over the ``width`` days before each day (last axis), via a cumulative sum."""
+    c = np.concatenate([np.zeros((*a.shape[:-1], 1)), np.cumsum(a, axis=-1)], axis=-1)
+    n = a.shape[-1]
+    hi = np.arange(n)
+    lo = np.maximum(hi - width, 0)
+    return c[..., hi] - c[..., lo]
+
+
+def pooled_factor(y: np.ndarray, exp: np.ndarray, config: DetectorConfig) -> np.ndarray:
+    """Per day, the factor (≥ 1) the single-day bound is multiplied by (see the module doc).
+
+    ``y`` and ``exp``: ``(n_series, n_days)`` spend and plain expected spend (USD, NaN before a
+    series exists). Returns ``(n_days,)``.
+    """
+    n_days = y.shape[1]
+    w = config.scale_window_days
+    with np.errstate(invalid="ignore", divide="ignore"):
+        resid = y - exp
+        ok_r = np.isfinite(resid) & (exp > 0)
+        absr = np.where(ok_r, np.abs(resid), 0.0)
+        s = _past_sum(absr, w) / _past_sum(ok_r.astype(float), w)
+        positive = np.nan_to_num(y) > 0
+        lasting = _past_sum(positive.astype(float), w) >= w
+        valid = ok_r & positive & lasting & (s > 0) & np.isfinite(s)
+        u = np.where(valid, -resid / (MEAN_ABS_TO_SIGMA * s), -np.inf)
+    # Per day, how many valid cells lie beyond each grid point (lower tail, σ units).
+    bins = np.searchsorted(_GRID, u[valid], side="left")  # cells with u > _GRID[b-1]
+    days = np.nonzero(valid)[1]
+    width = len(_GRID) + 1
+    hist = np.bincount(days * width + bins, minlength=n_days * width).reshape(n_days, width)
+    beyond = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # [t, k]: cells with u > _GRID[k]
+    cells = _past_sum(valid.sum(axis=0).astype(float), config.tail_window_days)
+    over = _past_sum(beyond.T, config.tail_window_days)  # (grid, n_days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = over / cells
+    # First grid point whose exceedance rate is at most POOLED_P: the pooled quantile.
+    k = np.argmax(rate <= POOLED_P, axis=0)
+    q = _GRID[k]
+    factor = np.fmax(q / NORMAL_Q99, 1.0)
+    return np.where(cells >= POOLED_MIN_CELLS, factor, 1.0)

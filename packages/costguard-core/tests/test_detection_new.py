@@ -1,0 +1,113 @@
+"""Round-3 mechanisms: new spend (a resource that appears with material spend) and the tenant
+tail bound for single-day excursions."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from costguard_core.detection import DetectorConfig, detect
+from costguard_core.detection.rows import evaluate_rows
+from costguard_core.detection.series import prepare
+
+_spec = importlib.util.spec_from_file_location(
+    "detection_frames", Path(__file__).with_name("test_detection.py")
+)
+assert _spec and _spec.loader
+frames = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(frames)
+
+
+def _leaf_rows(resource: str, service: str, days: range, usd: float) -> list[dict]:
+    return [
+        frames.row(frames.START + timedelta(days=d), "AWS", "prod", service, resource, usd)
+        for d in days
+    ]
+
+
+def _new_anomalies(found, resource: str):
+    return [a for a in found if a.root_causes and a.root_causes[0].ResourceId == resource]
+
+
+def test_a_new_resource_with_material_spend_is_flagged_on_its_second_day() -> None:
+    rows = _leaf_rows("ml-new", "Amazon SageMaker", range(60, 90), 90)
+    hits = _new_anomalies(detect(frames.make_frame(90, extra_rows=rows)), "ml-new")
+    # A new service: its monitor has no history, yet its spend is new spend.
+    assert [(a.start, a.scope) for a in hits] == [
+        (frames.START + timedelta(days=61), {"ServiceName": "Amazon SageMaker"})
+    ]
+    assert hits[0].expected_cost == 0.0 and hits[0].confidence == 1.0
+    # A new resource in an existing service: its leaf row is flagged on day 61, not day 60.
+    prep = prepare(
+        frames.make_frame(90, extra_rows=_leaf_rows("i-new", "Amazon EC2", range(60, 90), 90)),
+        "EffectiveCost",
+    )
+    row = next(
+        r
+        for r, m in enumerate(prep.monitors)
+        if m.column == "leaf" and prep.leaves.loc[int(m.value), "ResourceId"] == "i-new"
+    )
+    ev = evaluate_rows(prep, [DetectorConfig()] * len(prep.monitors), None)
+    assert not ev.flagged[row, 60] and ev.flagged[row, 61]
+
+
+def test_one_day_charges_and_resources_present_from_the_start_are_not_new() -> None:
+    once = _leaf_rows("i-once", "Amazon EC2", range(60, 61), 90)
+    early = _leaf_rows("i-early", "Amazon EC2", range(3, 90), 90)
+    found = detect(frames.make_frame(90, extra_rows=once + early))
+    assert not _new_anomalies(found, "i-once") and not _new_anomalies(found, "i-early")
+
+
+def test_a_resource_replacing_another_is_churn_not_new_spend() -> None:
+    old = _leaf_rows("vol-old", "Amazon EBS", range(0, 60), 90)
+    new = _leaf_rows("vol-new", "Amazon EBS", range(60, 90), 90)
+    found = detect(frames.make_frame(90, extra_rows=old + new))
+    assert not _new_anomalies(found, "vol-new")
+    # Control: without the parent-rise requirement the replacement would be flagged.
+    loose = detect(
+        frames.make_frame(90, extra_rows=old + new), config=DetectorConfig(leaf_explain_min=0)
+    )
+    assert _new_anomalies(loose, "vol-new")
+
+
+def test_screen_and_since_keep_new_spend() -> None:
+    frame = frames.make_frame(90, extra_rows=_leaf_rows("i-new", "Amazon EC2", range(70, 90), 90))
+    prep = prepare(frame, "EffectiveCost")
+    configs = [DetectorConfig()] * len(prep.monitors)
+    plain = evaluate_rows(prep, configs, None)
+    assert plain.flagged[:, 71].any()
+    for from_day in (0, 60, 71, 80):
+        screened = evaluate_rows(prep, configs, from_day)
+        np.testing.assert_array_equal(screened.flagged[:, from_day:], plain.flagged[:, from_day:])
+    full = detect(frame)
+    for a in full:
+        part = detect(frame, since=a.start)
+        assert [x.model_dump() for x in part] == [
+            x.model_dump() for x in full if x.start >= a.start
+        ]
+
+
+def _pooled(y: np.ndarray) -> np.ndarray:
+    from costguard_core.detection.pooled import pooled_factor
+    from costguard_core.detection.screen import plain_expected
+
+    config = DetectorConfig()
+    return pooled_factor(y, plain_expected(y, config, None), config)
+
+
+def test_pooled_factor_grows_with_heavy_tails_reads_only_the_past_and_a_trailing_window() -> None:
+    rng = np.random.default_rng(11)
+    normal = 100 * (1 + 0.05 * rng.normal(size=(30, 200)))
+    heavy = 100 * (1 + 0.05 * rng.standard_t(2.5, size=(30, 200)))
+    f_normal, f_heavy = _pooled(normal), _pooled(heavy)
+    assert f_normal[150] < 1.1 and f_heavy[150] > 1.3
+    assert (f_heavy[:40] == 1.0).all()  # too few cells yet: the plain bound
+    np.testing.assert_array_equal(_pooled(heavy[:, :120]), f_heavy[:120])
+    # A trailing window of 150 days gives the same factor on its last days.
+    np.testing.assert_allclose(_pooled(heavy[:, 50:])[-5:], f_heavy[-5:])
+    # Upward excursions (incidents) do not raise it: only the lower tail is pooled.
+    spiked = normal.copy()
+    spiked[:, 100:150:3] *= 3
+    assert _pooled(spiked)[150] <= f_normal[150]
