@@ -40,6 +40,7 @@ format: install
 # Benchmarks print their figures beside the baselines they name, measured in the same run.
 bench: install
 	$(PY) bench/detection/run.py
+	$(PY) bench/detection/hourly.py
 	@if [ -f bench/ingest/run.py ]; then $(PY) bench/ingest/run.py; fi
 
 up: install

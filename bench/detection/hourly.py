@@ -179,7 +179,9 @@ def run(cfg, limit: int | None = None, checkpoints=None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", choices=["main", "holdout", "holdout2"], default="main")
+    parser.add_argument(
+        "--config", choices=["main", "holdout", "holdout2", "holdout3"], default="main"
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--tenants", type=int, default=None, help="first N tenants only")
     parser.add_argument(
