@@ -17,9 +17,9 @@ def _rows(client, h):
 def test_tokens_priced_from_table_and_cost_kept(client, h):
     body = [
         # gpt-4o-mini: USD 0.15 in / 0.60 out per 1M tokens (llm_prices.json).
-        {"provider": "openai", "model": "gpt-4o-mini", "day": "2025-03-01",
+        {"provider": "openai", "model": "gpt-4o-mini", "timestamp": "2025-03-01T08:15:00Z",
          "input_tokens": 2_000_000, "output_tokens": 500_000, "requests": 40, "project": "web"},
-        # Same day, model and project, given as a timestamp: summed into the same row.
+        # Same day, model and project, another hour: its own hourly row, the same daily row.
         {"provider": "openai", "model": "gpt-4o-mini", "timestamp": "2025-03-01T23:59:00Z",
          "input_tokens": 1_000_000, "output_tokens": 0, "requests": 1, "project": "web"},
         {"provider": "anthropic", "model": "internal-model", "day": "2025-03-01",
@@ -29,7 +29,8 @@ def test_tokens_priced_from_table_and_cost_kept(client, h):
     resp = client.post(URL, json=body, headers=h.auth("agent"))
     assert resp.status_code == 200, resp.text
     assert resp.json()["source"] == "llm-usage:api"
-    assert (resp.json()["received"], resp.json()["inserted"]) == (2, 2)
+    # Two hourly rows (08:00, 23:00) and one daily row (the day-only EUR record).
+    assert (resp.json()["received"], resp.json()["inserted"]) == (3, 3)
     rows = {r["ProviderName"]: r for r in _rows(client, h)}
     openai = rows["openai"]
     assert Decimal(openai["BilledCost"]) == Decimal("0.75")  # 3M x 0.15 + 0.5M x 0.60
