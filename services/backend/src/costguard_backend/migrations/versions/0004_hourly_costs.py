@@ -59,7 +59,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("anomaly", schema=None) as batch_op:
+    # In place (SQLite >= 3.35 drops a column natively): batch mode would copy and drop the
+    # anomaly table, which the root_cause/action/feedback foreign keys refuse once rows exist.
+    with op.batch_alter_table("anomaly", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("detected_at")
     with op.batch_alter_table("cost_hourly", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cost_hourly_day_key_sha256"))
