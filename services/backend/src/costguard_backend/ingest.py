@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -129,23 +130,38 @@ def store(
     daily rows are counted in the audit event). ``FieldError`` names ``<prefix>[i].Column`` and
     nothing is written. A concurrent ingest inserting the same new key makes this one retry once.
     """
-    checked_daily = _check_rows(daily_prefix, source, daily, CostDaily)
-    checked_hourly = _check_rows(hourly_prefix, source, hourly, CostHourly)
-    hourly_days = {v["day_key_sha256"]: v["_i"] for v in checked_hourly.values()}
-    for key, values in checked_daily.items():
+    batch = _Batch(
+        source=source,
+        daily_prefix=daily_prefix,
+        hourly_prefix=hourly_prefix,
+        daily=_check_rows(daily_prefix, source, daily, CostDaily),
+        hourly=_check_rows(hourly_prefix, source, hourly, CostHourly),
+        received=len(daily) + len(hourly),
+    )
+    hourly_days = {v["day_key_sha256"]: v["_i"] for v in batch.hourly.values()}
+    for key, values in batch.daily.items():
         if key in hourly_days:
             raise _conflict(daily_prefix, values, f"{hourly_prefix}[{hourly_days[key]}]")
     for attempt in (1, 2):
         try:
-            return _write(
-                session, source, daily_prefix, checked_daily, checked_hourly, actor,
-                request_id, image_digest, hourly_prefix,
-            )  # fmt: skip
+            return _write(session, batch, actor, request_id, image_digest)
         except IntegrityError:
             session.rollback()
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Checked rows of one ingest (key → column values, ``_i`` the row's index)."""
+
+    source: str
+    daily_prefix: str
+    hourly_prefix: str
+    daily: dict[str, dict[str, Any]]
+    hourly: dict[str, dict[str, Any]]
+    received: int
 
 
 def _conflict(prefix: str, values: dict[str, Any], hours: str) -> FieldError:
@@ -167,24 +183,19 @@ def _lock_source(session: Session, source: str) -> None:
 
 
 def _write(
-    session: Session,
-    source: str,
-    daily_prefix: str,
-    checked_daily: dict[str, dict[str, Any]],
-    checked_hourly: dict[str, dict[str, Any]],
-    actor: str,
-    request_id: str | None,
-    image_digest: str,
-    hourly_prefix: str,
+    session: Session, batch: _Batch, actor: str, request_id: str | None, image_digest: str
 ) -> IngestResult:
+    source = batch.source
     _lock_source(session, source)
-    for key in hourly_day_keys(session, list(checked_daily)):
-        raise _conflict(daily_prefix, checked_daily[key], "stored")
-    content = json.dumps(sorted([*checked_daily, *checked_hourly])).encode()
+    clashes = hourly_day_keys(session, list(batch.daily))
+    if clashes:
+        first = min((batch.daily[k] for k in clashes), key=lambda v: v["_i"])
+        raise _conflict(batch.daily_prefix, first, "stored")
+    content = json.dumps(sorted([*batch.daily, *batch.hourly])).encode()
     ingestion = Ingestion(
         source=source,
         content_sha256=hashlib.sha256(content).hexdigest(),
-        received=len(checked_daily) + len(checked_hourly),
+        received=batch.received,
         inserted=0,
         updated=0,
         unchanged=0,
@@ -193,10 +204,9 @@ def _write(
     session.add(ingestion)
     session.flush()
     assert ingestion.id is not None
-    ins_d, upd_d = upsert(session, CostDaily, source, checked_daily, ingestion.id)
-    ins_h, upd_h = upsert(session, CostHourly, source, checked_hourly, ingestion.id)
-    rolled = roll_up(session, source, checked_hourly, ingestion.id, hourly_prefix)
-    ingestion.received = len(checked_daily) + len(checked_hourly)
+    ins_d, upd_d = upsert(session, CostDaily, source, batch.daily, ingestion.id)
+    ins_h, upd_h = upsert(session, CostHourly, source, batch.hourly, ingestion.id)
+    rolled = roll_up(session, source, batch.hourly, ingestion.id, batch.hourly_prefix)
     ingestion.inserted = ins_d + ins_h
     ingestion.updated = upd_d + upd_h
     ingestion.unchanged = ingestion.received - ingestion.inserted - ingestion.updated
@@ -205,8 +215,8 @@ def _write(
         "inserted": ingestion.inserted,
         "updated": ingestion.updated,
     }
-    if checked_hourly:
-        detail.update(hourly=len(checked_hourly), daily_rollup=rolled)
+    if batch.hourly:
+        detail.update(hourly=len(batch.hourly), daily_rollup=rolled)
     record_audit(
         session,
         entity_type="ingestion",
@@ -254,7 +264,7 @@ def list_costs(
     stmt = (
         select(CostDaily)
         .where(*conditions)
-        .order_by(*order, CostDaily.id)
+        .order_by(*order, col(CostDaily.id))
         .limit(limit)
         .offset(offset)
     )
@@ -282,7 +292,7 @@ def list_hourly(
     stmt = (
         select(CostHourly)
         .where(*conditions)
-        .order_by(*order, CostHourly.id)
+        .order_by(*order, col(CostHourly.id))
         .limit(limit)
         .offset(offset)
     )

@@ -53,12 +53,12 @@ def upsert(
     and update the stored rows whose costs differ; not committed. Returns
     ``(inserted, updated)``."""
     existing: dict[str, tuple[int | None, tuple[Decimal | None, ...]]] = {}
+    money = [col(getattr(table, name)) for name in MONEY_FIELDS]
     for chunk in _chunks(checked):
-        stmt = select(table).where(col(table.key_sha256).in_(chunk))
-        existing.update(
-            (c.key_sha256, (c.id, tuple(getattr(c, n) for n in MONEY_FIELDS)))
-            for c in session.scalars(stmt)
+        stmt = select(col(table.key_sha256), col(table.id), *money).where(
+            col(table.key_sha256).in_(chunk)
         )
+        existing.update((key, (id_, tuple(costs))) for key, id_, *costs in session.execute(stmt))
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for key, values in checked.items():
@@ -89,7 +89,9 @@ def hourly_day_keys(session: Session, day_keys: Iterable[str]) -> set[str]:
     return found
 
 
-def _sums(session: Session, day_keys: Iterable[str]) -> dict[str, tuple[Decimal, ...]]:
+def _sums(
+    session: Session, day_keys: Iterable[str]
+) -> dict[str, tuple[Decimal, Decimal, Decimal | None]]:
     """Per day key, the exact sums of its stored hours (ListCost ``None`` if any hour lacks it)."""
     billed: dict[str, Decimal] = defaultdict(Decimal)
     effective: dict[str, Decimal] = defaultdict(Decimal)
