@@ -13,11 +13,14 @@ it, post nothing new.
 from __future__ import annotations
 
 import random
+import secrets
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from costguard_core.client import BackendClient
 from costguard_core.models import CostHourlyRow
@@ -29,13 +32,22 @@ SATURDAY = datetime.combine(
 )
 SWITCH = SATURDAY + timedelta(hours=2)
 PROJECT = "support-bot"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"  # as tests/conftest.py
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test's own (the session's shared PostgreSQL database holds the
+    other end-to-end tests' anomalies)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hourly.db'}"
-    return request.getfixturevalue("pg_database_url")
+        yield f"sqlite:///{tmp_path / 'hourly.db'}"
+        return
+    name = f"costguard_e2e_hourly_{secrets.token_hex(6)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _hours(start: datetime, end: datetime):
