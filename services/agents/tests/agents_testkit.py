@@ -24,7 +24,7 @@ import httpx
 from costguard_core.models import (
     ActionCreate,
     ActionPublic,
-    AnomalyCreate,
+    AnomalyPost,
     AnomalyPublic,
     RootCause,
 )
@@ -35,6 +35,9 @@ class FakeBackend:
     def __init__(self, *, api_key: str = "agent-key", secret: str = "test-secret") -> None:
         self.api_key, self.secret = api_key, secret
         self.costs: list[dict[str, Any]] = []
+        # Hourly rows (``GET /api/v1/costs/hourly``); ``None`` plays a backend without the route.
+        self.hourly: list[dict[str, Any]] | None = None
+        self.hourly_queries: list[dict[str, str]] = []
         self.anomalies: dict[str, dict[str, Any]] = {}
         self.actions: list[dict[str, Any]] = []
         self.reports: list[dict[str, Any]] = []  # verified webhook bodies, in arrival order
@@ -65,13 +68,22 @@ class FakeBackend:
         limit, offset = int(query.get("limit", 50)), int(query.get("offset", 0))
         if path == "/api/v1/costs" and method == "GET":
             return 200, _page(self.costs, limit, offset)
+        if path == "/api/v1/costs/hourly" and method == "GET" and self.hourly is not None:
+            self.hourly_queries.append(query)
+            since = datetime.fromisoformat(query["since"]) if "since" in query else None
+            rows = [
+                r
+                for r in self.hourly
+                if since is None or datetime.fromisoformat(r["ChargePeriodStart"]) >= since
+            ]
+            return 200, _page(rows, limit, offset)
         if path == "/api/v1/anomalies" and method == "GET":
             rows = sorted(self.anomalies.values(), key=lambda a: a["start"], reverse=True)
             if "status" in query:
                 rows = [a for a in rows if a["status"] == query["status"]]
             return 200, _page(rows, limit, offset)
         if path == "/api/v1/anomalies" and method == "POST":
-            data = AnomalyCreate.model_validate_json(body).model_dump(mode="json")
+            data = AnomalyPost.model_validate_json(body).model_dump(mode="json")
             if data["id"] in self.anomalies:
                 return 200, self.anomalies[data["id"]]
             self.anomalies[data["id"]] = {**data, "status": "open", "created_at": _now()}

@@ -20,6 +20,7 @@ from costguard_core.models import (
     AnomalyCreate,
     AnomalyPublic,
     AuditEventPublic,
+    CostHourlyRow,
     CostRow,
     ExecutionReport,
     FeedbackItem,
@@ -111,8 +112,46 @@ class BackendClient:
             if not rows or len(out) >= count:
                 return out
 
+    def ingest_hourly(self, source: str, rows: Iterable[CostHourlyRow]) -> IngestResult:
+        """``POST /api/v1/costs/ingest-hourly``: counts are of hourly rows; the source's daily
+        rows for those days and leaves become the sums of their hours (same transaction)."""
+        payload = {"source": source, "rows": [r.model_dump(mode="json") for r in rows]}
+        return IngestResult.model_validate(
+            self._request("POST", "/api/v1/costs/ingest-hourly", json=payload)
+        )
+
+    def list_hourly(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50_000,
+        offset: int = 0,
+    ) -> tuple[list[CostHourlyRow], int]:
+        """One page of hourly rows with ``since <= ChargePeriodStart < until`` (aware datetimes,
+        UTC), by hour then dimensions, and the total count."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if since:
+            params["since"] = since.isoformat()
+        if until:
+            params["until"] = until.isoformat()
+        page = self._request("GET", "/api/v1/costs/hourly", params=params)
+        return [CostHourlyRow.model_validate(r) for r in page["data"]], page["count"]
+
+    def all_hourly(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[CostHourlyRow]:
+        """Every stored hourly row in ``[since, until)``, following pages."""
+        out: list[CostHourlyRow] = []
+        while True:
+            rows, count = self.list_hourly(since=since, until=until, offset=len(out))
+            out.extend(rows)
+            if not rows or len(out) >= count:
+                return out
+
     # -- anomalies ------------------------------------------------------------------------
     def create_anomaly(self, anomaly: AnomalyCreate) -> AnomalyPublic:
+        """``POST /api/v1/anomalies``; pass an ``AnomalyPost`` to send ``detected_at``."""
         body = anomaly.model_dump(mode="json")
         return AnomalyPublic.model_validate(self._request("POST", "/api/v1/anomalies", json=body))
 

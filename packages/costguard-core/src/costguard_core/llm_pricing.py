@@ -1,5 +1,5 @@
-"""LLM API usage as FOCUS daily rows, priced from the repo's model price table when the source
-gives tokens only.
+"""LLM API usage as FOCUS daily rows (hourly rows for records with a timestamp), priced from
+the repo's model price table when the source gives tokens only.
 
 Price table: ``llm_prices.json`` next to this module, USD per 1,000,000 tokens, standard
 (non-batch, uncached) rates, transcribed from the providers' public pricing pages
@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from costguard_core.models import CostRow
+from costguard_core.models import CostHourlyRow, CostRow
 
 SERVICE_CATEGORY = "AI and Machine Learning"
+R = TypeVar("R", bound=CostRow)
 _PER = Decimal(1_000_000)
+_EXACT = Context(prec=80)
 
 
 class LlmUsage(BaseModel):
@@ -31,7 +35,8 @@ class LlmUsage(BaseModel):
     Give ``day`` or ``timestamp`` (ISO 8601; without an offset it is read as UTC); a timestamp
     is reduced to its UTC day, which then fills ``day``. ``cost`` (in ``currency``) wins when
     given; otherwise input/output tokens are priced from the table (USD). Records for the same
-    day/provider/model/project/tags are summed.
+    day/provider/model/project/tags are summed (``usage_rows``); records with a timestamp can
+    instead be summed per UTC hour (``usage_hourly_rows``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -88,33 +93,67 @@ def price(record: LlmUsage) -> tuple[Decimal, str]:
     return (record.input_tokens * rates[0] + record.output_tokens * rates[1]) / _PER, "USD"
 
 
+def usage_hour(record: LlmUsage) -> datetime:
+    """The start of the UTC hour of ``record.timestamp`` (a timestamp without an offset is UTC);
+    ``ValueError`` for a record that gives only a day."""
+    if record.timestamp is None:
+        raise ValueError("record has no timestamp")
+    stamp = record.timestamp
+    stamp = stamp.astimezone(UTC) if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return stamp.replace(minute=0, second=0, microsecond=0)
+
+
+def leaf_key(record: LlmUsage) -> tuple[str, str, str | None, str, str]:
+    """``(provider, model, project, currency, tags JSON)``: the leaf a record's cost goes to.
+    Raises UnknownModel (see :func:`price`)."""
+    return (
+        record.provider,
+        record.model,
+        record.project,
+        price(record)[1],
+        json.dumps(record.tags, sort_keys=True),
+    )
+
+
+def _sums(
+    records: list[LlmUsage], period: Callable[[LlmUsage], date | None]
+) -> list[tuple[tuple, Decimal]]:
+    sums: dict[tuple, Decimal] = defaultdict(Decimal)
+    with localcontext(_EXACT):  # the default 28 digits would round long sums
+        for rec in records:
+            cost, _ = price(rec)
+            sums[(period(rec), *leaf_key(rec))] += cost
+    return sorted(sums.items(), key=lambda kv: tuple(str(x) for x in kv[0]))
+
+
+def _row(cls: type[R], key: tuple, cost: Decimal) -> R:
+    start, provider, model, project, currency, tags = key
+    return cls(
+        ChargePeriodStart=start,
+        ProviderName=provider,
+        ServiceName=f"{provider} API",
+        ServiceCategory=SERVICE_CATEGORY,
+        ResourceId=model,
+        SubAccountId=project,
+        ChargeCategory="Usage",
+        BillingCurrency=currency,
+        Tags=json.loads(tags),
+        BilledCost=cost,
+        EffectiveCost=cost,
+    )
+
+
 def usage_rows(records: list[LlmUsage]) -> list[CostRow]:
-    """FOCUS daily rows (ServiceCategory "AI and Machine Learning"), one per day and leaf.
+    """FOCUS daily rows (ServiceCategory "AI and Machine Learning"), one per UTC day and leaf.
 
     ProviderName is the provider, ServiceName ``"<provider> API"``, ResourceId the model,
     SubAccountId the project. Raises UnknownModel (see :func:`price`).
     """
-    sums: dict[tuple, Decimal] = defaultdict(Decimal)
-    for rec in records:
-        assert rec.day is not None  # set by the model's validator
-        cost, currency = price(rec)
-        tags = json.dumps(rec.tags, sort_keys=True)
-        sums[(rec.day, rec.provider, rec.model, rec.project, currency, tags)] += cost
-    return [
-        CostRow(
-            ChargePeriodStart=day,
-            ProviderName=provider,
-            ServiceName=f"{provider} API",
-            ServiceCategory=SERVICE_CATEGORY,
-            ResourceId=model,
-            SubAccountId=project,
-            ChargeCategory="Usage",
-            BillingCurrency=currency,
-            Tags=json.loads(tags),
-            BilledCost=cost,
-            EffectiveCost=cost,
-        )
-        for (day, provider, model, project, currency, tags), cost in sorted(
-            sums.items(), key=lambda kv: tuple(str(x) for x in kv[0])
-        )
-    ]
+    return [_row(CostRow, key, cost) for key, cost in _sums(records, lambda r: r.day)]
+
+
+def usage_hourly_rows(records: list[LlmUsage]) -> list[CostHourlyRow]:
+    """FOCUS hourly rows, one per UTC hour (``ChargePeriodStart`` aware UTC) and leaf, named as
+    :func:`usage_rows` names them; every record needs a ``timestamp``. Raises UnknownModel, and
+    ``ValueError`` for a record without a timestamp."""
+    return [_row(CostHourlyRow, key, cost) for key, cost in _sums(records, usage_hour)]

@@ -7,12 +7,12 @@ kernels and are estimates, not ledger amounts.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 Severity = Literal["low", "medium", "high", "critical"]
 
@@ -62,6 +62,48 @@ class CostIngest(BaseModel):
     rows: list[CostRow] = Field(max_length=50_000)
 
 
+def utc_hour(value: datetime) -> datetime:
+    """``value`` as a timezone-aware UTC datetime on a whole hour; ``ValueError`` (saying why)
+    for a naive time (its zone is unknown) or one with minutes, seconds or microseconds in UTC."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"{value.isoformat()} has no UTC offset: give the hour's start in UTC, "
+            f"e.g. {value.replace(minute=0, second=0, microsecond=0).isoformat()}Z"
+        )
+    utc = value.astimezone(UTC)
+    if (utc.minute, utc.second, utc.microsecond) != (0, 0, 0):
+        raise ValueError(
+            f"{utc.isoformat()} is not the start of a UTC hour (minutes and seconds must be 0)"
+        )
+    return utc
+
+
+class CostHourlyRow(CostRow):
+    """One FOCUS-named hourly cost row: a source's line items for one UTC hour and leaf.
+
+    ``ChargePeriodStart`` is the hour's start, timezone-aware (``2025-03-01T02:00:00Z``; another
+    offset is converted to UTC), on a whole UTC hour; a naive time or one with minutes or seconds
+    is refused. Every other field is ``CostRow``'s (money in ``BillingCurrency``, never
+    converted).
+    """
+
+    ChargePeriodStart: datetime  # narrows CostRow.ChargePeriodStart (a datetime is a date)
+
+    @field_validator("ChargePeriodStart")
+    @classmethod
+    def _whole_utc_hour(cls, value: datetime) -> datetime:
+        return utc_hour(value)
+
+
+class CostHourlyIngest(BaseModel):
+    """A batch of hourly rows from one source (``POST /api/v1/costs/ingest-hourly``). Keyed like
+    ``CostIngest`` (source, hour, dimensions, Tags): a re-sent row is stored once, a changed cost
+    replaces it. The source's daily rows for the same day and leaf are the sums of its hours."""
+
+    source: str = Field(min_length=1, max_length=200)
+    rows: list[CostHourlyRow] = Field(max_length=50_000)
+
+
 class IngestResult(BaseModel):
     ingestion_id: int
     source: str
@@ -104,9 +146,19 @@ class AnomalyCreate(AnomalyBase):
     """What the detective posts; ``id`` is its stable fingerprint, so re-posting is idempotent."""
 
 
+class AnomalyPost(AnomalyCreate):
+    """``POST /api/v1/anomalies`` body: an ``AnomalyCreate`` plus, for one found on hourly data,
+    ``detected_at`` — the UTC moment its data first showed it (the end of that hour; timezone
+    required). ``None`` for daily anomalies. ``costguard scan --json`` prints ``AnomalyCreate``."""
+
+    detected_at: AwareDatetime | None = None
+
+
 class AnomalyPublic(AnomalyBase):
     status: Literal["open", "acknowledged", "resolved"] = "open"
     created_at: datetime
+    #: When an hourly anomaly was first raised (UTC); ``None`` for one found on daily rows.
+    detected_at: datetime | None = None
 
 
 class ActionStatus(StrEnum):

@@ -1,87 +1,150 @@
-"""Cost ingest: idempotent, all-or-nothing upsert of FOCUS daily rows into ``cost_daily``.
+"""Cost ingest: idempotent, all-or-nothing upsert of FOCUS daily rows into ``cost_daily`` and
+hourly rows into ``cost_hourly``.
 
-A row's key is ``sha256`` of the canonical JSON of source, ChargePeriodStart, every FOCUS
-dimension (``costguard_core.models.DIMENSIONS``) and Tags. Same key and same costs → unchanged;
-same key with different BilledCost/EffectiveCost/ListCost → updated (a provider restatement).
-Every row is checked before anything is written; one bad row raises ``FieldError`` and the batch
-leaves no trace. Currencies are stored per row and never summed together.
+A row's key is ``sha256`` of the canonical JSON of source, ChargePeriodStart (a day, or an aware
+UTC hour), every FOCUS dimension (``costguard_core.models.DIMENSIONS``) and Tags. Same key and
+same costs → unchanged; same key with different BilledCost/EffectiveCost/ListCost → updated (a
+provider restatement). Every row is checked before anything is written; one bad row raises
+``FieldError`` and the batch leaves no trace. Currencies are stored per row and never summed
+together.
+
+**Hourly sources.** An hourly row's *day key* is the key a daily row of the same source, UTC day
+and leaf would have. Once a day key has hourly rows, its ``cost_daily`` row is the exact sum of
+them, recomputed in the transaction that stores them (``rollup.py``), so everything that reads
+``cost_daily`` sees the same money once; a daily row posted earlier with that key is replaced
+by the sum (a restatement at a finer grain), and a daily row posted later with that key is
+refused (422 naming it), as is a batch holding both. On PostgreSQL both ingests take a
+transaction-scoped advisory lock per source, so concurrent batches of one source apply in turn.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
-from decimal import Decimal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from costguard_core.models import DIMENSIONS, CostIngest, CostRow, IngestResult
-from sqlalchemy import func, insert, select, update
+from costguard_core.models import (
+    DIMENSIONS,
+    CostHourlyRow,
+    CostIngest,
+    CostRow,
+    IngestResult,
+)
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from costguard_backend import metrics
 from costguard_backend.core.sqltypes import MoneyPrecisionError, check_money
 from costguard_backend.errors import FieldError, check_lengths
-from costguard_backend.models import CostDaily, Ingestion
+from costguard_backend.models import CostDaily, CostHourly, CostLeaf, Ingestion
+from costguard_backend.rollup import MONEY_FIELDS, costs, hourly_day_keys, roll_up, upsert
 from costguard_backend.workflow import record_audit
 
-MONEY_FIELDS = ("BilledCost", "EffectiveCost", "ListCost")
 _CHUNK = 500
 _ORDER = ("ChargePeriodStart", *DIMENSIONS)
 
 
-def _bad(i: int, column: str, message: str) -> FieldError:
-    return FieldError(f"rows[{i}].{column}", message, row=i)
+def _bad(prefix: str, i: int, column: str, message: str) -> FieldError:
+    return FieldError(f"{prefix}[{i}].{column}", message, row=i)
 
 
-def row_key(source: str, row: CostRow) -> str:
-    """The hex sha256 identifying ``row`` from ``source`` (day + dimensions + Tags)."""
+def row_key(source: str, row: CostRow, period: date | None = None) -> str:
+    """The hex sha256 identifying ``row`` from ``source`` (period + dimensions + Tags); the
+    period is ``row.ChargePeriodStart`` (a day, or an hour for a ``CostHourlyRow``) unless
+    ``period`` is given (an hourly row's UTC day: its day key)."""
     key = {name: getattr(row, name) for name in DIMENSIONS}
-    key.update(source=source, ChargePeriodStart=row.ChargePeriodStart.isoformat(), Tags=row.Tags)
+    start = row.ChargePeriodStart if period is None else period
+    key.update(source=source, ChargePeriodStart=start.isoformat(), Tags=row.Tags)
     canonical = json.dumps(key, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _check_row(i: int, row: CostRow) -> dict[str, Any]:
-    values = row.model_dump()
-    for name in MONEY_FIELDS:
-        if values[name] is not None:
-            try:
-                values[name] = check_money(values[name])
-            except MoneyPrecisionError as exc:
-                raise _bad(i, name, str(exc)) from exc
-    try:
-        check_lengths(CostDaily.__table__, values)  # type: ignore[attr-defined]
-    except FieldError as exc:
-        raise _bad(i, exc.field, exc.message) from exc
-    return values
+def day_key(source: str, row: CostHourlyRow) -> str:
+    """The ``cost_daily`` key of ``row``'s UTC day and leaf (what its cost is summed into)."""
+    return row_key(source, row, row.ChargePeriodStart.date())
 
 
-def _costs(values: dict[str, Any]) -> tuple[Decimal | None, ...]:
-    return tuple(values[name] for name in MONEY_FIELDS)
+def _check_rows(
+    prefix: str, source: str, rows: Sequence[CostRow], table: type[CostLeaf]
+) -> dict[str, dict[str, Any]]:
+    """Each row's storable values by key (``_i``: its index); ``FieldError`` for a bad row or two
+    rows with the same key and different costs. Hourly rows also get ``day_key_sha256``."""
+    checked: dict[str, dict[str, Any]] = {}
+    for i, row in enumerate(rows):
+        values = row.model_dump()
+        for name in MONEY_FIELDS:
+            if values[name] is not None:
+                try:
+                    values[name] = check_money(values[name])
+                except MoneyPrecisionError as exc:
+                    raise _bad(prefix, i, name, str(exc)) from exc
+        try:
+            check_lengths(table.__table__, values)  # type: ignore[attr-defined]
+        except FieldError as exc:
+            raise _bad(prefix, i, exc.field, exc.message) from exc
+        if isinstance(row, CostHourlyRow):
+            values["day_key_sha256"] = day_key(source, row)
+        key = row_key(source, row)
+        earlier = checked.get(key)
+        if earlier is not None and costs(values) != costs(earlier):
+            raise _bad(
+                prefix, i, "BilledCost", f"same key as {prefix}[{earlier['_i']}], other costs"
+            )
+        checked.setdefault(key, {**values, "_i": i})
+    return checked
 
 
 def ingest_costs(
     *, session: Session, batch: CostIngest, actor: str, request_id: str | None, image_digest: str
 ) -> IngestResult:
-    """Store ``batch`` in one transaction and commit; return the row counts.
+    """Store a daily batch in one transaction and commit; return the row counts.
 
-    Raises ``FieldError`` naming ``rows[i].Column`` (nothing written) for a bad row, or for two
-    rows with the same key and different costs. A concurrent ingest inserting the same new key
-    makes this one retry once.
+    Raises ``FieldError`` naming ``rows[i].Column`` (nothing written) for a bad row, for two
+    rows with the same key and different costs, or for a row whose day and leaf have hourly rows
+    from the same source (its daily row is their sum).
     """
-    checked: dict[str, dict[str, Any]] = {}
-    for i, row in enumerate(batch.rows):
-        values = _check_row(i, row)
-        key = row_key(batch.source, row)
-        earlier = checked.get(key)
-        if earlier is not None and _costs(values) != _costs(earlier):
-            raise _bad(i, "BilledCost", f"same key as rows[{earlier['_i']}], other costs")
-        checked.setdefault(key, {**values, "_i": i})
+    return store(
+        session=session, source=batch.source, daily=batch.rows, hourly=(), actor=actor,
+        request_id=request_id, image_digest=image_digest,
+    )  # fmt: skip
+
+
+def store(
+    *,
+    session: Session,
+    source: str,
+    daily: Sequence[CostRow],
+    hourly: Sequence[CostHourlyRow],
+    actor: str,
+    request_id: str | None,
+    image_digest: str,
+    daily_prefix: str = "rows",
+    hourly_prefix: str = "rows",
+) -> IngestResult:
+    """Store one source's daily and hourly rows in one transaction, roll the hourly rows' days
+    up into ``cost_daily``, audit and commit; counts are over both kinds of rows (the rolled-up
+    daily rows are counted in the audit event). ``FieldError`` names ``<prefix>[i].Column`` and
+    nothing is written. A concurrent ingest inserting the same new key makes this one retry once.
+    """
+    batch = _Batch(
+        source=source,
+        daily_prefix=daily_prefix,
+        hourly_prefix=hourly_prefix,
+        daily=_check_rows(daily_prefix, source, daily, CostDaily),
+        hourly=_check_rows(hourly_prefix, source, hourly, CostHourly),
+        received=len(daily) + len(hourly),
+    )
+    hourly_days = {v["day_key_sha256"]: v["_i"] for v in batch.hourly.values()}
+    for key, values in batch.daily.items():
+        if key in hourly_days:
+            raise _conflict(daily_prefix, values, f"{hourly_prefix}[{hourly_days[key]}]")
     for attempt in (1, 2):
         try:
-            return _write(session, batch, checked, actor, request_id, image_digest)
+            return _write(session, batch, actor, request_id, image_digest)
         except IntegrityError:
             session.rollback()
             if attempt == 2:
@@ -89,24 +152,50 @@ def ingest_costs(
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Checked rows of one ingest (key → column values, ``_i`` the row's index)."""
+
+    source: str
+    daily_prefix: str
+    hourly_prefix: str
+    daily: dict[str, dict[str, Any]]
+    hourly: dict[str, dict[str, Any]]
+    received: int
+
+
+def _conflict(prefix: str, values: dict[str, Any], hours: str) -> FieldError:
+    return _bad(
+        prefix,
+        values["_i"],
+        "ChargePeriodStart",
+        f"this day and leaf have hourly rows ({hours}) from the same source: its daily row is "
+        "their sum; post its hours to /api/v1/costs/ingest-hourly instead",
+    )
+
+
+def _lock_source(session: Session, source: str) -> None:
+    """Serialise this source's ingests (PostgreSQL advisory lock, released at commit)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"ingest:{source}"}
+        )
+
+
 def _write(
-    session: Session,
-    batch: CostIngest,
-    checked: dict[str, dict[str, Any]],
-    actor: str,
-    request_id: str | None,
-    image_digest: str,
+    session: Session, batch: _Batch, actor: str, request_id: str | None, image_digest: str
 ) -> IngestResult:
-    keys = list(checked)
-    existing: dict[str, CostDaily] = {}
-    for start in range(0, len(keys), _CHUNK):
-        stmt = select(CostDaily).where(col(CostDaily.key_sha256).in_(keys[start : start + _CHUNK]))
-        existing.update((c.key_sha256, c) for c in session.scalars(stmt))
-    content = json.dumps(sorted(keys)).encode()
+    source = batch.source
+    _lock_source(session, source)
+    clashes = hourly_day_keys(session, list(batch.daily))
+    if clashes:
+        first = min((batch.daily[k] for k in clashes), key=lambda v: v["_i"])
+        raise _conflict(batch.daily_prefix, first, "stored")
+    content = json.dumps(sorted([*batch.daily, *batch.hourly])).encode()
     ingestion = Ingestion(
-        source=batch.source,
+        source=source,
         content_sha256=hashlib.sha256(content).hexdigest(),
-        received=len(batch.rows),
+        received=batch.received,
         inserted=0,
         updated=0,
         unchanged=0,
@@ -114,36 +203,27 @@ def _write(
     )
     session.add(ingestion)
     session.flush()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for key, values in checked.items():
-        row = {k: v for k, v in values.items() if k != "_i"}
-        old = existing.get(key)
-        if old is None:
-            inserts.append(
-                {**row, "key_sha256": key, "source": batch.source, "ingestion_id": ingestion.id}
-            )
-        elif _costs(row) != tuple(getattr(old, name) for name in MONEY_FIELDS):
-            costs = {name: row[name] for name in MONEY_FIELDS}
-            updates.append({"id": old.id, **costs, "ingestion_id": ingestion.id})
-    if inserts:
-        session.execute(insert(CostDaily), inserts)
-    if updates:
-        session.execute(update(CostDaily), updates)
-    ingestion.inserted = len(inserts)
-    ingestion.updated = len(updates)
-    ingestion.unchanged = ingestion.received - len(inserts) - len(updates)
+    assert ingestion.id is not None
+    ins_d, upd_d = upsert(session, CostDaily, source, batch.daily, ingestion.id)
+    ins_h, upd_h = upsert(session, CostHourly, source, batch.hourly, ingestion.id)
+    rolled = roll_up(session, source, batch.hourly, ingestion.id, batch.hourly_prefix)
+    ingestion.inserted = ins_d + ins_h
+    ingestion.updated = upd_d + upd_h
+    ingestion.unchanged = ingestion.received - ingestion.inserted - ingestion.updated
+    detail: dict[str, Any] = {
+        "source": source,
+        "inserted": ingestion.inserted,
+        "updated": ingestion.updated,
+    }
+    if batch.hourly:
+        detail.update(hourly=len(batch.hourly), daily_rollup=rolled)
     record_audit(
         session,
         entity_type="ingestion",
         entity_id=str(ingestion.id),
         actor=actor,
         action="ingest",
-        detail={
-            "source": batch.source,
-            "inserted": ingestion.inserted,
-            "updated": ingestion.updated,
-        },
+        detail=detail,
         request_id=request_id,
         image_digest=image_digest,
     )
@@ -151,7 +231,7 @@ def _write(
     for result in ("inserted", "updated", "unchanged"):
         metrics.INGESTED_ROWS.labels(result).inc(getattr(ingestion, result))
     return IngestResult(
-        ingestion_id=ingestion.id or 0,
+        ingestion_id=ingestion.id,
         source=ingestion.source,
         received=ingestion.received,
         inserted=ingestion.inserted,
@@ -184,7 +264,35 @@ def list_costs(
     stmt = (
         select(CostDaily)
         .where(*conditions)
-        .order_by(*order, CostDaily.id)
+        .order_by(*order, col(CostDaily.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return [r.to_public() for r in session.scalars(stmt)], count
+
+
+def list_hourly(
+    *,
+    session: Session,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[CostHourlyRow], int]:
+    """Stored hourly rows with ``since <= ChargePeriodStart < until`` (aware, UTC), ordered by
+    hour then dimensions (NULLs first on both backends), and the total count before
+    limit/offset."""
+    conditions = []
+    if since:
+        conditions.append(col(CostHourly.ChargePeriodStart) >= since)
+    if until:
+        conditions.append(col(CostHourly.ChargePeriodStart) < until)
+    count = session.scalar(select(func.count()).select_from(CostHourly).where(*conditions)) or 0
+    order = [getattr(CostHourly, name).asc().nulls_first() for name in _ORDER]
+    stmt = (
+        select(CostHourly)
+        .where(*conditions)
+        .order_by(*order, col(CostHourly.id))
         .limit(limit)
         .offset(offset)
     )

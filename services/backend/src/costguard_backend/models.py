@@ -40,15 +40,9 @@ class Ingestion(SQLModel, table=True):
     created_at: datetime = _now()
 
 
-class CostDaily(SQLModel, table=True):
-    """One FOCUS daily row per (source, day, dimensions, Tags), identified by ``key_sha256``."""
+class CostLeaf(SQLModel):
+    """The FOCUS dimension, Tags and money columns a daily and an hourly cost row share."""
 
-    __tablename__ = "cost_daily"
-
-    id: int | None = Field(default=None, primary_key=True)
-    key_sha256: str = Field(max_length=64, unique=True)
-    source: str = Field(max_length=200)
-    ChargePeriodStart: date = Field(index=True)
     ProviderName: str = Field(max_length=200)
     BillingAccountId: str | None = Field(default=None, max_length=200)
     SubAccountId: str | None = Field(default=None, max_length=200)
@@ -62,6 +56,18 @@ class CostDaily(SQLModel, table=True):
     BilledCost: Decimal = Field(sa_type=Money)
     EffectiveCost: Decimal = Field(sa_type=Money)
     ListCost: Decimal | None = Field(default=None, sa_type=Money)
+
+
+class CostDaily(CostLeaf, table=True):
+    """One FOCUS daily row per (source, day, dimensions, Tags), identified by ``key_sha256``.
+    For a leaf-day that has hourly rows (``cost_hourly``) the row is their sum (``rollup.py``)."""
+
+    __tablename__ = "cost_daily"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_sha256: str = Field(max_length=64, unique=True)
+    source: str = Field(max_length=200)
+    ChargePeriodStart: date = Field(index=True)
     ingestion_id: int = Field(foreign_key="ingestion.id")
     created_at: datetime = _now()
     updated_at: datetime = _now()
@@ -69,6 +75,28 @@ class CostDaily(SQLModel, table=True):
     def to_public(self) -> wire.CostRow:
         return wire.CostRow.model_validate(
             {name: getattr(self, name) for name in wire.CostRow.model_fields}
+        )
+
+
+class CostHourly(CostLeaf, table=True):
+    """One FOCUS hourly row per (source, UTC hour, dimensions, Tags), identified by
+    ``key_sha256``; ``day_key_sha256`` is the ``cost_daily`` key of its day and leaf (the row
+    its cost is summed into)."""
+
+    __tablename__ = "cost_hourly"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_sha256: str = Field(max_length=64, unique=True)
+    day_key_sha256: str = Field(max_length=64, index=True)
+    source: str = Field(max_length=200)
+    ChargePeriodStart: datetime = Field(sa_type=UTCDateTime, index=True)
+    ingestion_id: int = Field(foreign_key="ingestion.id")
+    created_at: datetime = _now()
+    updated_at: datetime = _now()
+
+    def to_public(self) -> wire.CostHourlyRow:
+        return wire.CostHourlyRow.model_validate(
+            {name: getattr(self, name) for name in wire.CostHourlyRow.model_fields}
         )
 
 
@@ -88,6 +116,8 @@ class Anomaly(SQLModel, table=True):
     confidence: float
     status: str = Field(default="open", max_length=20)
     created_at: datetime = _now()
+    # Hourly anomalies: when their data first showed them (UTC); NULL for daily ones.
+    detected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RootCause(SQLModel, table=True):

@@ -1,5 +1,7 @@
-"""Detective agent: runs the seed detector over the backend's daily costs and posts anomalies."""
+"""Detective agent: runs the detector over the backend's daily costs, and the hourly detector
+over the hours of sources that have them, and posts one anomaly per incident."""
 
-from costguard_agents.detective.service import FRAME_COLUMNS, costs_frame, run_once
+from costguard_agents.detective.frames import FRAME_COLUMNS, costs_frame
+from costguard_agents.detective.service import run_once
 
 __all__ = ["FRAME_COLUMNS", "costs_frame", "run_once"]

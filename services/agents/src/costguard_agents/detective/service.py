@@ -1,71 +1,38 @@
-"""One detective pass: read every daily cost row from the backend, detect, post anomalies.
+"""One detective pass: read the daily cost rows (and the hourly rows of sources that have
+them) from the backend, detect, post one anomaly per incident.
 
-``costs_frame`` builds the frame ``detect`` reads, with the FOCUS reader's columns:
-``ChargePeriodStart`` (``datetime.date``, UTC day), the ``DIMENSIONS`` (strings or ``None``),
-``Tags`` (a JSON string with sorted keys) and ``BilledCost``, ``EffectiveCost``, ``ListCost`` as
-``Decimal`` objects (``None`` where a source gave no ListCost): nothing is rounded or converted.
-Detection runs once per ``BillingCurrency``; currencies are never mixed in one sum.
+The daily path runs ``detect`` on every daily row, per ``BillingCurrency``; the hourly path
+(``hourly.py``) runs ``detect_hourly`` on recent hours so an incident is raised the hour its data
+shows it, with ``detected_at``. Both paths' anomalies go through ``incidents.one_per_incident``
+before posting, so an incident seen by both, or by an earlier pass under another id, is posted
+once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterable, Iterator
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 
 import pandas as pd
 from costguard_core.client import BackendClient, BackendError
-from costguard_core.detection import DetectorConfig, MonitorsConfig, detect, fingerprint
+from costguard_core.detection import DetectorConfig, MonitorsConfig, detect
+from costguard_core.detection.gaps import lookback_days
 from costguard_core.detection.monitors import parse_monitors
-from costguard_core.models import DIMENSIONS, AnomalyCreate, AnomalyPublic, CostRow, FeedbackItem
+from costguard_core.models import AnomalyCreate, AnomalyPublic, FeedbackItem
 
+from costguard_agents.detective.frames import (
+    FRAME_COLUMNS,
+    by_currency,
+    costs_frame,
+    feedback_for,
+    tag_currency,
+)
+from costguard_agents.detective.hourly import detect_hourly_all, fetch_hourly
+from costguard_agents.detective.incidents import one_per_incident, stored_anomalies
+
+__all__ = ["FRAME_COLUMNS", "costs_frame", "detect_all", "run_once"]
 log = logging.getLogger("costguard_agents.detective")
-MONEY_COLUMNS: tuple[str, ...] = ("BilledCost", "EffectiveCost", "ListCost")
-FRAME_COLUMNS: tuple[str, ...] = ("ChargePeriodStart", *DIMENSIONS, "Tags", *MONEY_COLUMNS)
-#: The currency whose anomalies keep the detector's scope (and so the ids ``costguard scan``
-#: prints); anomalies in any other currency get it in their scope, so the same monitor on the
-#: same day in two currencies makes two anomalies rather than one id posted twice.
-PRIMARY_CURRENCY = "USD"
-
-
-def costs_frame(rows: Iterable[CostRow]) -> pd.DataFrame:
-    """One frame row per cost row, columns ``FRAME_COLUMNS`` in that order (object dtype, so
-    Decimals stay Decimals). An empty input gives an empty frame with those columns."""
-    records = [
-        {
-            **row.model_dump(include={"ChargePeriodStart", *DIMENSIONS, *MONEY_COLUMNS}),
-            "Tags": json.dumps(row.Tags, sort_keys=True, separators=(",", ":")),
-        }
-        for row in rows
-    ]
-    return pd.DataFrame.from_records(records, columns=list(FRAME_COLUMNS)).astype(object)
-
-
-def by_currency(frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
-    """``(BillingCurrency, rows in it)`` for each currency, in code order; never mixes them."""
-    for currency, part in frame.groupby("BillingCurrency", sort=True):
-        yield str(currency), part.reset_index(drop=True)
-
-
-def tag_currency(anomaly: AnomalyCreate, currency: str) -> AnomalyCreate:
-    """``anomaly`` unchanged for ``PRIMARY_CURRENCY``; otherwise with ``BillingCurrency`` added to
-    its scope and its id re-fingerprinted from that scope (still stable across runs)."""
-    if currency == PRIMARY_CURRENCY:
-        return anomaly
-    scope = {**anomaly.scope, "BillingCurrency": currency}
-    return anomaly.model_copy(update={"scope": scope, "id": fingerprint(scope, anomaly.start)})
-
-
-def feedback_for(feedback: Iterable[FeedbackItem], currency: str) -> list[FeedbackItem]:
-    """The answers about ``currency``'s anomalies, with the ``BillingCurrency`` scope key that
-    ``tag_currency`` added removed again, so they match what ``detect`` sees for that currency."""
-    out = []
-    for item in feedback:
-        scope = dict(item.scope)
-        if scope.pop("BillingCurrency", PRIMARY_CURRENCY) == currency:
-            out.append(item.model_copy(update={"scope": scope}))
-    return out
 
 
 def backend_settings(client: BackendClient) -> tuple[MonitorsConfig | None, list[FeedbackItem]]:
@@ -113,18 +80,36 @@ def detect_all(
 def run_once(
     client: BackendClient, *, since: date | None = None, config: DetectorConfig | None = None
 ) -> list[AnomalyPublic]:
-    """Fetch all daily rows (``client.all_costs()``) and the stored monitors and feedback
-    (``backend_settings``), detect per ``BillingCurrency`` and post each
-    anomaly (``POST /api/v1/anomalies``; the backend keeps an id it already has unchanged, so a
-    repeated pass is harmless). ``since`` limits reporting to anomalies starting on or after that
-    UTC day; earlier rows still train the baselines. Returns the backend's answers, one per
-    anomaly. Raises ``BackendError``/``httpx.TransportError`` from the backend and the
-    detector's ``InputError`` on unusable rows."""
+    """One pass. Fetch all daily rows (``client.all_costs()``), the recent hourly rows
+    (``hourly.fetch_hourly``) and the stored monitors and feedback (``backend_settings``);
+    detect per ``BillingCurrency`` on both; keep one anomaly per incident
+    (``incidents.one_per_incident``, against the stored anomalies) and post them
+    (``POST /api/v1/anomalies``; the backend keeps an id it already has unchanged, so a repeated
+    pass is harmless). ``since`` limits reporting to anomalies starting on or after that UTC day
+    (earlier rows still train the baselines); without it the hourly path reports the newest two
+    hourly days. Returns the backend's answers, one per posted anomaly. Raises
+    ``BackendError``/``httpx.TransportError`` from the backend and the detector's ``InputError``
+    on unusable rows."""
     rows = client.all_costs()
     if not rows:
         return []
+    config = config or DetectorConfig()
     monitors, feedback = backend_settings(client)
-    anomalies = detect_all(
+    daily = detect_all(
         costs_frame(rows), since=since, config=config, monitors=monitors, feedback=feedback
     )
-    return [client.create_anomaly(a) for a in anomalies]
+    newest = max(r.ChargePeriodStart for r in rows)
+    hours, report_from = fetch_hourly(client, newest_day=newest, since=since, config=config)
+    hourly = detect_hourly_all(
+        hours, report_from=report_from, config=config, monitors=monitors, feedback=feedback
+    )
+    candidates: list[AnomalyCreate] = [*hourly, *daily]
+    if not candidates:
+        return []
+    first = min(a.start for a in candidates) - timedelta(days=lookback_days(config))
+    post, left_out = one_per_incident(
+        candidates, stored_anomalies(client, first), config.cooldown_days
+    )
+    for anomaly, same in left_out:
+        log.info("%s (start %s) is the incident of %s: not posted", anomaly.id, anomaly.start, same)
+    return [client.create_anomaly(a) for a in post]

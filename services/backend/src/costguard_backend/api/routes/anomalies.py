@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from costguard_core.models import AnomalyCreate, AnomalyPublic, Page, Severity
+from costguard_core.models import AnomalyPost, AnomalyPublic, Page, Severity
 from fastapi import APIRouter, Query, Response, status
 
 from costguard_backend import crud
@@ -16,14 +16,15 @@ router = APIRouter(prefix="/anomalies", tags=["anomalies"])
 
 @router.post("", response_model=AnomalyPublic, status_code=status.HTTP_201_CREATED)
 def create_anomaly(
-    anomaly_in: AnomalyCreate,
+    anomaly_in: AnomalyPost,
     session: SessionDep,
     principal: Writer,
     settings: SettingsDep,
     request_id: RequestIdDep,
     response: Response,
 ) -> AnomalyPublic:
-    """201 with the new anomaly; 200 with the stored one, unchanged, if the id exists."""
+    """201 with the new anomaly; 200 with the stored one, unchanged, if the id exists.
+    ``detected_at`` (aware, UTC; hourly anomalies only) is stored as given."""
     anomaly, created = crud.create_anomaly(
         session=session,
         anomaly_in=anomaly_in,

@@ -1,30 +1,42 @@
-"""``POST /api/v1/llm-usage``: LLM API usage records stored as FOCUS daily cost rows.
+"""``POST /api/v1/llm-usage``: LLM API usage records stored as FOCUS hourly or daily cost rows.
 
 Body: a JSON list (at most 50,000) of :class:`costguard_core.llm_pricing.LlmUsage` records,
 ``{"provider", "model", "day" | "timestamp", "input_tokens", "output_tokens", "requests",
 "cost"?, "currency"?, "project"?, "tags"?}``. A record without ``cost`` is priced from the
-repo's model price table (USD per 1M tokens, llm_prices.json). Records are summed per UTC day,
-provider, model, project and tags into rows with ServiceCategory "AI and Machine Learning"
-and stored by the backend's cost ingest under source ``llm-usage:<source>`` (query parameter,
-default ``api``), so the same rule holds as for every source: re-posting the same totals changes
-nothing and a later post for the same day and leaf replaces it (post a day's running total,
-not increments). Roles: agent, admin. A bad record answers 422
-``{"error": "invalid_field", "field": "[i].<field>", "row": i}`` and nothing is stored.
+repo's model price table (USD per 1M tokens, llm_prices.json). Records with a ``timestamp``
+are summed per UTC hour, provider, model, project and tags into hourly rows (``cost_hourly``;
+the day's daily row is then the sum of its hours, so the hourly detector sees them the same
+day); records with only a ``day`` are summed per UTC day into daily rows. Rows have
+ServiceCategory "AI and Machine Learning" and are stored by the backend's cost ingest, in one
+transaction, under source ``llm-usage:<source>`` (query parameter, default ``api``), so the
+same rule holds as for every source: re-posting the same totals changes nothing and a later post
+for the same hour (or day) and leaf replaces it (post running totals, not increments). A leaf's
+day is given by hours or by a day total, not both: a day-only record for a day and leaf that
+has timestamped records (in the batch: 422 ``[i].day``; stored: 422 ``rows[i].ChargePeriodStart``)
+is refused. Roles: agent, admin. A bad record answers 422
+``{"error": "invalid_field", "field": "[i].<field>", "row": i}`` and nothing is stored; an
+hourly row's money error names ``hourly_rows[i].<field>``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from costguard_core.llm_pricing import LlmUsage, UnknownModel, usage_rows
-from costguard_core.models import CostIngest, IngestResult
+from costguard_core.llm_pricing import (
+    LlmUsage,
+    UnknownModel,
+    leaf_key,
+    usage_hourly_rows,
+    usage_rows,
+)
+from costguard_core.models import IngestResult
 from fastapi import APIRouter, Body, Query
 from pydantic import ValidationError
 
 from costguard_backend import metrics
 from costguard_backend.api.deps import RequestIdDep, SessionDep, SettingsDep, Writer
 from costguard_backend.errors import FieldError
-from costguard_backend.ingest import ingest_costs
+from costguard_backend.ingest import store
 
 router = APIRouter(prefix="/llm-usage", tags=["costs"])
 
@@ -48,6 +60,26 @@ def _records(body: list[Any]) -> list[LlmUsage]:
     return records
 
 
+def _split(records: list[LlmUsage]) -> tuple[list[LlmUsage], list[LlmUsage]]:
+    """``(day-only records, timestamped records)``; ``FieldError`` ``[i].day`` for a day-only
+    record whose day and leaf also have a timestamped record (that day is the sum of its hours)."""
+    hourly_leaves: dict[tuple, int] = {}
+    for i, record in enumerate(records):
+        if record.timestamp is not None:
+            hourly_leaves.setdefault((record.day, *leaf_key(record)), i)
+    for i, record in enumerate(records):
+        j = hourly_leaves.get((record.day, *leaf_key(record)))
+        if record.timestamp is None and j is not None:
+            raise FieldError(
+                f"[{i}].day",
+                f"record [{j}] gives an hour of the same day, provider, model, project and tags; "
+                "a day given by hours is the sum of its hours: give this record a timestamp too",
+                row=i,
+            )
+    daily = [r for r in records if r.timestamp is None]
+    return daily, [r for r in records if r.timestamp is not None]
+
+
 @router.post("", response_model=IngestResult)
 def post_llm_usage(
     body: Annotated[list[Any], Body(max_length=MAX_RECORDS)],
@@ -59,13 +91,16 @@ def post_llm_usage(
         "api"
     ),
 ) -> IngestResult:
-    """Price and store usage records all-or-nothing; returns the ingest's row counts."""
+    """Price and store usage records all-or-nothing; returns the ingest's row counts (hourly
+    and daily rows together)."""
     try:
-        rows = usage_rows(_records(body))
-        batch = CostIngest(source=f"llm-usage:{source}", rows=rows)
-        return ingest_costs(
+        daily, hourly = _split(_records(body))
+        return store(
             session=session,
-            batch=batch,
+            source=f"llm-usage:{source}",
+            daily=usage_rows(daily),
+            hourly=usage_hourly_rows(hourly),
+            hourly_prefix="hourly_rows",
             actor=principal.name,
             request_id=request_id,
             image_digest=settings.IMAGE_DIGEST,
