@@ -1,6 +1,8 @@
-"""Lenient mode (``read_daily(paths, lenient=True)``): the two CSV repairs it makes, that each is
-reported, that the repaired files reconcile to the cent with sums computed without the reader,
-and that everything else (a missing money column above all) is still refused.
+"""Lenient mode (``read_daily(paths, lenient=True)``): the CSV repairs it makes (line endings,
+short rows), the non-ISO currency it keeps as given, that each is reported, that the repaired
+files reconcile to the cent with sums computed without the reader, and that everything else (a
+row missing a column its own cost reads above all) is still refused. Rows set aside with
+``max_bad_rows``: koku's November file here, the rules in test_reader_quarantine.py.
 
 Expected sums come from DuckDB's own sniffing ``read_csv(..., null_padding=true)`` and from
 Python's csv module over the raw text, not from the reader under test.

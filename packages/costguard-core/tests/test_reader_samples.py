@@ -2,7 +2,7 @@
 the cent (here: exactly) with sums computed independently from the file with Python's csv module.
 
 Samples that are malformed upstream fail in strict mode with an error naming the file and row
-(never a partial read): see docs/adapters/README.md "Malformed upstream samples". Three are read
+(never a partial read): see docs/adapters/README.md "Samples in ../shared/data". Three are read
 in lenient mode (a missing trailing column, mixed line endings, a non-ISO currency kept as given)
 and one more with ``max_bad_rows=2`` (two unreadable rows set aside and listed); all reconcile.
 The repairs themselves are tested in test_reader_lenient.py and test_reader_quarantine.py.

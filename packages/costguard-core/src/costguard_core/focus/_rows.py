@@ -1,5 +1,5 @@
 """Bad rows by number: the first one (the error of a refused file) and, in lenient mode with
-``max_bad_rows``, every one set aside (:class:`RejectedRow`).
+``max_bad_rows``, every one set aside (:class:`RejectedRow`); lenient mode's other reports.
 
 Row numbers need a single-threaded scan (``row_number() OVER ()`` in file order), so these run
 only after the vectorized scan counted a bad row; correct files never pay for them.
@@ -7,6 +7,7 @@ only after the vectorized scan counted a bad row; correct files never pay for th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -14,6 +15,8 @@ import duckdb
 from costguard_core.errors import InputError
 from costguard_core.focus._lenient import ReadWarning
 from costguard_core.focus._plan import Check, Plan, staged_sql
+
+_ISO_CODE = re.compile(r"[A-Z]{3}")
 
 
 @dataclass(frozen=True)
@@ -143,3 +146,18 @@ def ignored_text(con: duckdb.DuckDBPyConnection, scan: FileScan, path: str) -> l
     finally:
         con.execute("RESET threads")
     return warnings
+
+
+def currency_warnings(scan: FileScan, path: str) -> list[ReadWarning]:
+    """Lenient mode keeps a currency that is not an ISO 4217-style code as given, and says so."""
+    return [
+        ReadWarning(
+            path,
+            None,
+            scan.rows,
+            f"{scan.plan.currency_field} {currency!r} is not an ISO 4217 code; kept as given "
+            "(never converted or guessed)",
+        )
+        for currency in scan.currencies
+        if not _ISO_CODE.fullmatch(currency)
+    ]

@@ -36,6 +36,7 @@ from costguard_core.focus._plan import (
 )
 from costguard_core.focus._rows import (
     FileScan,
+    currency_warnings,
     first_bad_row,
     ignored_text,
     locate,
@@ -56,7 +57,6 @@ _CSV_REASONS = (
 # without a line number; say what the usual cause is instead of the parser's internals.
 _CSV_STATE = "CSV Parser state machine reached an invalid state"
 _FIELD_COUNT = re.compile(r"Expected Number of Columns: \d+ Found: \d+")
-_ISO_CODE = re.compile(r"[A-Z]{3}")
 
 
 # Header is row 1, so the first data row is 2 (see InputError).
@@ -207,7 +207,9 @@ def _settle(
         if scan.bad:
             if scan.bad > max_bad_rows or scan.bad == scan.rows:
                 note = ""
-                if max_bad_rows:
+                if scan.bad == scan.rows and max_bad_rows:
+                    note = f" (all {scan.rows} data rows are bad)"
+                elif max_bad_rows:
                     note = f" ({scan.bad} bad rows of {scan.rows}; max_bad_rows is {max_bad_rows})"
                 raise first_bad_row(con, scan, path, note)
             rejected = rejected_rows(con, scan, path, scan.bad)
@@ -236,21 +238,6 @@ def _settle(
     except duckdb.Error as exc:
         raise _translate(exc, path) from exc
     return replace(scan, currencies=currencies)
-
-
-def _currency_warnings(scan: FileScan, path: str) -> list[ReadWarning]:
-    """Lenient mode keeps a currency that is not an ISO 4217-style code as given, and says so."""
-    return [
-        ReadWarning(
-            path,
-            None,
-            scan.rows,
-            f"{scan.plan.currency_field} {currency!r} is not an ISO 4217 code; kept as given "
-            "(never converted or guessed)",
-        )
-        for currency in scan.currencies
-        if not _ISO_CODE.fullmatch(currency)
-    ]
 
 
 def scan_file(
@@ -310,7 +297,7 @@ def scan_file(
                 raise exc.error from exc.__cause__
     scan = _settle(con, scan, path, max_bad_rows if lenient else 0)
     if lenient:
-        warnings += ignored_text(con, scan, path) + _currency_warnings(scan, path)
+        warnings += ignored_text(con, scan, path) + currency_warnings(scan, path)
     return replace(scan, warnings=tuple(warnings))
 
 
