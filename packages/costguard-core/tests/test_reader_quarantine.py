@@ -88,7 +88,9 @@ def test_max_bad_rows_is_per_file_and_needs_lenient(tmp_path: Path) -> None:
             read_daily([one], **bad)  # type: ignore[arg-type]
     # A file whose every row is bad is refused, whatever the limit.
     worst = _write(tmp_path / "c.csv", FOCUS + GOOD.format("x"))
-    with pytest.raises(InputError, match=r"row 2: field BilledCost: not a number: 'x' \(all 1 data rows are bad\)$"):
+    with pytest.raises(
+        InputError, match=r"row 2: field BilledCost: .*\(all 1 data rows are bad\)$"
+    ):
         read_daily([worst], lenient=True, max_bad_rows=5)
 
 
