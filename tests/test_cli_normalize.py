@@ -114,11 +114,45 @@ def test_lenient_repairs_are_printed_and_strict_stays_the_default(tmp_path: Path
     assert result.exit_code == 0, result.output
     assert f"warning: {cur}: row 2: padded 1 missing trailing column(s) with NULL" in result.output
     pd.testing.assert_frame_equal(read_daily([out]).frame, read_daily([cur], lenient=True).frame)
-    # A short row missing a cost column is refused even with --lenient.
+    # A row that cannot be read is refused even with --lenient (unless --max-bad-rows).
     nov = SHARED / "koku" / "aws" / "November-2023-None.csv"
     refused = normalize(nov, "-o", out, "--lenient")
     assert refused.exit_code == 2
-    assert "row 7: field savingsPlan/SavingsPlanEffectiveCost" in refused.output
+    assert "row 7: field lineItem/UnblendedCost: not a number: 'BoxUsage:m5.large'" in (
+        refused.stderr
+    )
+
+
+@needs_shared
+def test_max_bad_rows_prints_each_rejected_row_and_writes_the_rest(tmp_path: Path) -> None:
+    nov = SHARED / "koku" / "aws" / "November-2023-None.csv"
+    out = tmp_path / "nov.parquet"
+    alone = normalize(nov, "-o", out, "--max-bad-rows", "2")
+    assert alone.exit_code == 2 and "--max-bad-rows needs --lenient" in alone.stderr
+    over = normalize(nov, "-o", out, "--lenient", "--max-bad-rows", "1")
+    assert over.exit_code == 2 and "(2 bad rows of 26; max_bad_rows is 1)" in over.stderr
+    assert not out.exists()
+    result = normalize(nov, "-o", out, "--lenient", "--max-bad-rows", "2")
+    assert result.exit_code == 0, result.output
+    rejected = [line for line in result.stderr.splitlines() if line.startswith("REJECTED")]
+    assert rejected == [
+        f"REJECTED (not summed): {nov}: row 7: field lineItem/UnblendedCost: not a number: "
+        "'BoxUsage:m5.large' (not summed; lineItem/UnblendedCost as given: 'BoxUsage:m5.large')",
+        f"REJECTED (not summed): {nov}: row 27: field savingsPlan/SavingsPlanEffectiveCost: "
+        "empty or missing, but SavingsPlanCoveredUsage lines need it for EffectiveCost "
+        "(not summed; lineItem/UnblendedCost as given: '0.013910122499148437')",
+        "REJECTED: 2 row(s) set aside by --max-bad-rows; their costs are NOT in the output "
+        "(listed above with their raw cost text)",
+    ]
+    assert result.stdout == ""
+    want = read_daily([nov], lenient=True, max_bad_rows=2).frame
+    pd.testing.assert_frame_equal(read_daily([out]).frame, want)
+    # The non-ISO currency sample is written with its currency as given.
+    mc = SHARED / "koku" / "azure" / "azure_version_2.csv"
+    mc_out = tmp_path / "mc.csv"
+    written = normalize(mc, "-o", mc_out, "--lenient")
+    assert written.exit_code == 0 and "'MC' is not an ISO 4217 code" in written.stderr
+    assert set(pd.read_csv(mc_out, dtype=str).BillingCurrency) == {"MC"}
 
 
 def test_hourly_output(tmp_path: Path) -> None:

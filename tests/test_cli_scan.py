@@ -269,3 +269,35 @@ def test_bad_monitors_file_exits_2_naming_the_field(tmp_path: Path) -> None:
     assert "monitors[2].min_impact_usd: Input should be greater than or equal to 0" in (
         result.stderr
     )
+
+
+def test_lenient_and_max_bad_rows_print_rejected_rows_to_stderr(tmp_path: Path) -> None:
+    path = write_focus(tmp_path / "spike.csv")
+    good = json.loads(run(path, "--json").stdout)
+    with path.open("a") as fh:  # one more line item whose cost is not a number
+        fh.write("2024-04-10T00:00:00Z,AWS,111,222,Amazon EC2,Compute,us-east-1,i-web,Usage,USD,")
+        fh.write("NULL,12.5,twelve,12.5\n")
+    assert run(path, "--json").exit_code == 2
+    alone = run(path, "--json", "--max-bad-rows", "1")
+    assert alone.exit_code == 2 and "--max-bad-rows" in alone.stderr and "--lenient" in alone.stderr
+    result = run(path, "--json", "--lenient", "--max-bad-rows", "1")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == good  # the rejected row is not scanned
+    assert f"REJECTED (not summed): {path}: row 100: field EffectiveCost: not a number: " in (
+        result.stderr
+    )
+    assert "(not summed; BilledCost as given: '12.5')" in result.stderr
+    assert "REJECTED: 1 row(s) set aside by --max-bad-rows" in result.stderr
+
+
+def test_lenient_scan_keeps_a_non_iso_currency_as_given(tmp_path: Path) -> None:
+    rows = [
+        ["2024-04-01T00:00:00Z", "AWS", "1", "2", "EC2", "Compute", "r", "i", "Usage", "MC"]
+        + ["NULL", "1", "1", "1"]
+    ]
+    path = write_focus(tmp_path / "mc.csv", rows)
+    assert run(path, "--json").exit_code == 2
+    result = run(path, "--json", "--lenient")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["currency"] == "MC"
+    assert "'MC' is not an ISO 4217 code; kept as given" in result.stderr

@@ -8,9 +8,10 @@ the UTC hour's; a line item is never split, it counts in the period of its start
 JSON object; a ServiceCategory the source does not give is written as FOCUS's "Other" (the
 spec allows no null there); costs are exact: CSV carries the decimal text (never exponent
 form), Parquet DECIMAL(38, s) with ``s`` the largest number of fractional digits any cost needs.
-Currencies are as billed. ``--lenient`` repairs mixed line endings and rows missing non-money
-trailing fields (``read_daily(lenient=True)``) and prints each repair to stderr as
-``warning: ...``.
+Currencies are as billed. ``--lenient`` repairs mixed line endings and rows missing trailing
+fields, keeps a non-ISO currency as given (``read_daily(lenient=True)``) and prints each repair
+to stderr as ``warning: ...``; ``--max-bad-rows N`` (with ``--lenient``) sets aside up to N bad
+rows per file and prints each to stderr as ``REJECTED (not summed): ...`` with its raw cost.
 
 Exit codes: 0 on success, 2 on bad input (the reason on stderr naming file, row and field) or
 an output name ending in neither ``.parquet`` nor ``.csv``. The output is written to a temporary
@@ -29,7 +30,7 @@ import duckdb
 import pandas as pd
 import typer
 from costguard_core.errors import InputError
-from costguard_core.focus import DAILY_COLUMNS, ReadWarning, read_daily
+from costguard_core.focus import DAILY_COLUMNS, DailyCosts, ReadWarning, RejectedRow, read_daily
 
 #: The FOCUS 1.2 columns written, in order (daily aggregates: per-line-item columns such as
 #: ChargeDescription or PricingQuantity do not survive the daily sum and are not written).
@@ -45,8 +46,17 @@ _OUTPUT = typer.Option(..., "--output", "-o", help="FILE.parquet or FILE.csv (re
 _LENIENT = typer.Option(
     False,
     "--lenient",
-    help="Repair mixed CRLF/LF line endings and pad rows missing non-money trailing columns "
-    "(each repair is printed); a missing cost column is still an error.",
+    help="Repair mixed CRLF/LF line endings, pad rows missing trailing columns and keep a "
+    "non-ISO currency as given (each repair is printed); a row missing a column its own cost "
+    "needs is still an error.",
+)
+_MAX_BAD_ROWS = typer.Option(
+    0,
+    "--max-bad-rows",
+    min=0,
+    help="With --lenient: set aside up to N rows per file that fail a row check (bad cost, "
+    "empty mandatory field, bad timestamp, wrong field count) instead of failing; each is "
+    "printed with its raw cost text and nothing of it is written.",
 )
 _GRANULARITY = typer.Option(
     "day", "--granularity", help="Period of ChargePeriodStart: day or hour (UTC)."
@@ -60,10 +70,7 @@ def _scale(values: pd.Series) -> int:
     return max([0, *(-e for e in exps if isinstance(e, int))])  # "n"/"F": NaN, Infinity
 
 
-def _frame(
-    paths: list[Path], lenient: bool, granularity: Literal["day", "hour"]
-) -> tuple[pd.DataFrame, int, tuple[ReadWarning, ...]]:
-    result = read_daily(paths, lenient=lenient, granularity=granularity)
+def _frame(result: DailyCosts, granularity: Literal["day", "hour"]) -> tuple[pd.DataFrame, int]:
     daily = result.frame
     out = pd.DataFrame({c: daily[c] for c in OUTPUT_COLUMNS if c in daily.columns})
     out.insert(1, "ChargePeriodEnd", daily["ChargePeriodStart"] + _PERIOD[granularity])
@@ -79,7 +86,7 @@ def _frame(
         out[column] = pd.Series(
             [None if v is None else format(v, "f") for v in normal], dtype=object
         )
-    return out[list(OUTPUT_COLUMNS)], scale, result.warnings
+    return out[list(OUTPUT_COLUMNS)], scale
 
 
 def _copy_sql(fmt: str, scale: int) -> str:
@@ -112,18 +119,22 @@ def write_focus(
     *,
     lenient: bool = False,
     granularity: Literal["day", "hour"] = "day",
-) -> tuple[int, tuple[ReadWarning, ...]]:
+    max_bad_rows: int = 0,
+) -> tuple[int, tuple[ReadWarning, ...], tuple[RejectedRow, ...]]:
     """Write the daily (or hourly) FOCUS rows of ``paths`` to ``output``.
 
-    Returns the rows written and the lenient repairs made (empty unless ``lenient``). Raises
-    InputError for bad input and ValueError for an unsupported output suffix or granularity.
+    Returns the rows written, the lenient repairs made and the rows set aside under
+    ``max_bad_rows`` (both empty unless ``lenient``). Raises InputError for bad input and
+    ValueError for an unsupported output suffix or granularity, or ``max_bad_rows`` without
+    ``lenient``.
     """
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"--output must end with .parquet or .csv: {output}")
     if granularity not in _PERIOD:
         raise ValueError(f"--granularity must be day or hour, not {granularity!r}")
-    frame, scale, warnings = _frame(paths, lenient, granularity)
+    result = read_daily(paths, lenient=lenient, granularity=granularity, max_bad_rows=max_bad_rows)
+    frame, scale = _frame(result, granularity)
     if scale > 38:
         raise ValueError(f"a cost needs {scale} fractional digits; Parquet DECIMAL holds 38")
     fd, tmp = tempfile.mkstemp(dir=output.parent or Path("."), prefix=f".{output.name}.")
@@ -136,7 +147,21 @@ def write_focus(
         os.replace(tmp, output)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return len(frame), warnings
+    return len(frame), result.warnings, result.rejected
+
+
+def report_read(warnings: tuple[ReadWarning, ...], rejected: tuple[RejectedRow, ...]) -> None:
+    """Print lenient repairs and rejected rows to stderr (rejected ones loudly, with a count)."""
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    for row in rejected:
+        typer.echo(f"REJECTED (not summed): {row}", err=True)
+    if rejected:
+        typer.echo(
+            f"REJECTED: {len(rejected)} row(s) set aside by --max-bad-rows; their costs are "
+            "NOT in the output (listed above with their raw cost text)",
+            err=True,
+        )
 
 
 def normalize(
@@ -144,19 +169,23 @@ def normalize(
     output: Path = _OUTPUT,
     lenient: bool = _LENIENT,
     granularity: str = _GRANULARITY,
+    max_bad_rows: int = _MAX_BAD_ROWS,
 ) -> None:
     """Write the FOCUS 1.2 daily (or hourly) rows of billing exports to a Parquet or CSV file."""
+    if max_bad_rows and not lenient:
+        typer.echo("error: --max-bad-rows needs --lenient", err=True)
+        raise typer.Exit(2)
     try:
-        rows, warnings = write_focus(
+        rows, warnings, rejected = write_focus(
             paths,
             output,
             lenient=lenient,
             granularity=granularity,  # type: ignore[arg-type]  # checked in write_focus
+            max_bad_rows=max_bad_rows,
         )
     except (InputError, ValueError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
-    for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    report_read(warnings, rejected)
     period = "hourly" if granularity == "hour" else "daily"
     typer.echo(f"{rows:,} {period} FOCUS rows written to {output}", err=True)

@@ -1,9 +1,10 @@
 """``costguard scan FILE...``: find cost anomalies in billing exports, offline.
 
 Exit codes: 0 on success (anomalies or not), 2 on bad input (unreadable or mixed-currency file,
-missing path, bad ``--since`` or ``--granularity``, invalid ``--monitors`` file), with the reason
-on stderr. With ``--json`` stdout carries only the
-``ScanReport`` JSON.
+missing path, bad ``--since`` or ``--granularity``, invalid ``--monitors`` file, ``--max-bad-rows``
+without ``--lenient``), with the reason on stderr. With ``--json`` stdout carries only the
+``ScanReport`` JSON. ``--lenient`` / ``--max-bad-rows`` read as ``costguard normalize`` does and
+print repairs and rejected rows to stderr.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from costguard_core.scan import ScanReport
 from costguard_core.scan import scan as run_scan
 from rich.console import Console
 
+from costguard_cli.normalize import report_read
 from costguard_cli.render import anomalies_table
 
 
@@ -97,12 +99,26 @@ def scan(
         "hours after it starts; the JSON adds granularity, last_hour and per-anomaly "
         "detected_at.",
     ),
+    lenient: bool = typer.Option(
+        False,
+        "--lenient",
+        help="Read as `costguard normalize --lenient` (repairs printed to stderr).",
+    ),
+    max_bad_rows: int = typer.Option(
+        0,
+        "--max-bad-rows",
+        min=0,
+        help="With --lenient: set aside up to N bad rows per file (printed to stderr with their "
+        "raw cost text; not scanned).",
+    ),
 ) -> None:
     """Find cost anomalies (spend increases) in billing exports and name their root causes."""
     if combine not in ("and", "or"):
         raise typer.BadParameter("must be 'and' or 'or'", param_hint="--combine")
     if granularity not in ("day", "hour"):
         raise typer.BadParameter("must be 'day' or 'hour'", param_hint="--granularity")
+    if max_bad_rows and not lenient:
+        raise typer.BadParameter("needs --lenient", param_hint="--max-bad-rows")
     grain: Literal["day", "hour"] = "hour" if granularity == "hour" else "day"
     mode: Literal["and", "or"] = "and" if combine == "and" else "or"
     config = DetectorConfig(
@@ -111,7 +127,14 @@ def scan(
     try:
         monitors = load_monitors(monitors_file) if monitors_file else None
         report = run_scan(
-            paths, since=_since(since), config=config, monitors=monitors, granularity=grain
+            paths,
+            since=_since(since),
+            config=config,
+            monitors=monitors,
+            granularity=grain,
+            lenient=lenient,
+            max_bad_rows=max_bad_rows,
+            on_read=lambda daily: report_read(daily.warnings, daily.rejected),
         )
     except InputError as err:
         typer.echo(f"error: {err}", err=True)

@@ -1,6 +1,8 @@
-"""Lenient mode (``read_daily(paths, lenient=True)``): the two CSV repairs it makes, that each is
-reported, that the repaired files reconcile to the cent with sums computed without the reader,
-and that everything else (a missing money column above all) is still refused.
+"""Lenient mode (``read_daily(paths, lenient=True)``): the CSV repairs it makes (line endings,
+short rows), the non-ISO currency it keeps as given, that each is reported, that the repaired
+files reconcile to the cent with sums computed without the reader, and that everything else (a
+row missing a column its own cost reads above all) is still refused. Rows set aside with
+``max_bad_rows``: koku's November file here, the rules in test_reader_quarantine.py.
 
 Expected sums come from DuckDB's own sniffing ``read_csv(..., null_padding=true)`` and from
 Python's csv module over the raw text, not from the reader under test.
@@ -20,7 +22,7 @@ import duckdb
 import pandas as pd
 import pytest
 from costguard_core.errors import InputError
-from costguard_core.focus import ReadWarning, _lenient, read_daily
+from costguard_core.focus import ReadWarning, RejectedRow, _lenient, read_daily
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 KOKU = SHARED / "koku"
@@ -91,31 +93,124 @@ def test_azure_export_with_mixed_line_endings(tmp_path: Path) -> None:
     assert path.read_bytes() == raw  # the input file itself is never modified
 
 
+def _november_reference(path: Path, skip: set[int]) -> dict[date, tuple[Decimal, Decimal]]:
+    """Per-day BilledCost and EffectiveCost from Python's csv over the raw file: every row but
+    ``skip`` (CSV numbering), short rows included (csv gives them fewer fields)."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    col = {name: i for i, name in enumerate(rows[0])}
+    sums: dict[date, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for rn, rec in enumerate(rows[1:], start=2):
+        if rn in skip:
+            continue
+        day = datetime.fromisoformat(rec[col["lineItem/UsageStartDate"]]).date()
+        billed = Decimal(rec[col["lineItem/UnblendedCost"]])
+        kind = rec[col["lineItem/LineItemType"]]
+        assert kind in ("Usage", "SavingsPlanCoveredUsage"), rn
+        effective = (
+            Decimal(rec[col["savingsPlan/SavingsPlanEffectiveCost"]])
+            if kind == "SavingsPlanCoveredUsage"
+            else billed
+        )
+        sums[day][0] += billed
+        sums[day][1] += effective
+    return {day: (b, e) for day, (b, e) in sums.items()}
+
+
 @needs_shared
-def test_short_rows_missing_money_columns_are_still_refused() -> None:
-    # Rows 7 and 22 are short by 6 and 3 trailing savingsPlan/* columns, three of which the CUR
-    # mapping reads for EffectiveCost; row 7 is also spliced mid-row (fields shifted left).
+def test_cur_with_shifted_and_short_rows_reads_with_two_rows_rejected() -> None:
+    """koku's November-2023-None.csv: row 7 has 194 of 200 fields, shifted (its UnblendedCost
+    is "BoxUsage:m5.large"); row 22 has 197 (three savingsPlan/* columns its Usage line does not
+    read); row 27 is a SavingsPlanCoveredUsage line with an empty SavingsPlanEffectiveCost; every
+    row ends with the text " # notsecret" in savingsPlan/UsedCommitment, a column no row's cost
+    reads (only SavingsPlanRecurringFee lines do)."""
     path = KOKU / "aws" / "November-2023-None.csv"
     with pytest.raises(InputError, match=r"row 7: expected 200 fields, found 194"):
         read_daily([path])
-    with pytest.raises(InputError) as info:
-        read_daily([path], lenient=True)
-    err = info.value
-    assert (err.path, err.row, err.field) == (
-        str(path),
-        7,
-        "savingsPlan/SavingsPlanEffectiveCost",
+    with pytest.raises(ValueError, match="max_bad_rows needs lenient=True"):
+        read_daily([path], max_bad_rows=2)
+    for max_bad, note in ((0, ""), (1, " (2 bad rows of 26; max_bad_rows is 1)")):
+        with pytest.raises(InputError) as info:
+            read_daily([path], lenient=True, max_bad_rows=max_bad)
+        err = info.value
+        assert (err.path, err.row, err.field) == (str(path), 7, "lineItem/UnblendedCost")
+        assert err.message == "not a number: 'BoxUsage:m5.large'" + note
+    daily = read_daily([path], lenient=True, max_bad_rows=2)
+    assert daily.rejected == (
+        RejectedRow(
+            str(path),
+            7,
+            "lineItem/UnblendedCost",
+            "not a number: 'BoxUsage:m5.large'",
+            "lineItem/UnblendedCost",
+            "BoxUsage:m5.large",
+        ),
+        RejectedRow(
+            str(path),
+            27,
+            "savingsPlan/SavingsPlanEffectiveCost",
+            "empty or missing, but SavingsPlanCoveredUsage lines need it for EffectiveCost",
+            "lineItem/UnblendedCost",
+            "0.013910122499148437",
+        ),
     )
-    assert "missing trailing columns include money column(s)" in str(err)
-    assert "savingsPlan/TotalCommitmentToDate, savingsPlan/UsedCommitment" in str(err)
+    assert str(daily.rejected[0]) == (
+        f"{path}: row 7: field lineItem/UnblendedCost: not a number: 'BoxUsage:m5.large' "
+        "(not summed; lineItem/UnblendedCost as given: 'BoxUsage:m5.large')"
+    )
+    assert daily.rows_read == 24 and daily.files[0].rows == 24 and daily.files[0].rejected == 2
+    assert [(w.row, w.rows) for w in daily.warnings] == [(7, 1), (22, 1), (2, 23)]
+    assert "padded 3 missing trailing column(s) with NULL (savingsPlan/StartTime, " in str(
+        daily.warnings[1]
+    )
+    assert daily.warnings[2].message == (
+        "field savingsPlan/UsedCommitment: ignored text that is not a number on 23 row(s) whose "
+        "cost does not read this column (first: ' # notsecret'); strict mode refuses it"
+    )
+    got: dict[date, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for rec in daily.frame.itertuples(index=False):
+        got[rec.ChargePeriodStart.date()][0] += rec.BilledCost
+        got[rec.ChargePeriodStart.date()][1] += rec.EffectiveCost
+    want = _november_reference(path, skip={7, 27})
+    assert {d: (b, e) for d, (b, e) in got.items()} == want and len(want) >= 1
+    assert set(daily.frame.BillingCurrency) == {"USD"}
 
 
 @needs_shared
-def test_a_currency_that_is_not_iso_4217_is_refused_in_both_modes() -> None:
+def test_a_currency_that_is_not_iso_4217_is_kept_as_given_in_lenient_mode() -> None:
     path = KOKU / "azure" / "azure_version_2.csv"
-    for lenient in (False, True):
-        with pytest.raises(InputError, match=r"row 2: field BillingCurrencyCode: not a 3-letter"):
-            read_daily([path], lenient=lenient)
+    with pytest.raises(InputError, match=r"row 2: field BillingCurrencyCode: not a 3-letter"):
+        read_daily([path])
+    daily = read_daily([path], lenient=True)
+    assert daily.currencies() == ("MC",) and set(daily.frame.BillingCurrency) == {"MC"}
+    assert [str(w) for w in daily.warnings] == [
+        f"{path}: BillingCurrencyCode 'MC' is not an ISO 4217 code; kept as given "
+        "(never converted or guessed)"
+    ]
+    want: Sums = defaultdict(Decimal)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for rec in csv.DictReader(fh):
+            text = rec["Date"]  # this sample mixes 09/10/2020 and 2020-09-22
+            day = (
+                datetime.strptime(text, "%m/%d/%Y").date()
+                if "/" in text
+                else date.fromisoformat(text)
+            )
+            want[(day, rec["BillingCurrencyCode"])] += Decimal(rec["CostInBillingCurrency"])
+    assert _got(daily.frame) == dict(want) and len(want) >= 2
+    with pytest.raises(ValueError, match="BillingCurrency"):  # CostRow needs three letters
+        daily.to_cost_rows()
+
+
+def test_still_one_currency_per_file_in_lenient_mode(tmp_path: Path) -> None:
+    path = _focus_file(
+        tmp_path,
+        "two.csv",
+        "2025-01-01T00:00:00Z,AWS,EC2,Usage,MC,1,1\n2025-01-01T00:00:00Z,AWS,EC2,Usage,USD,1,1\n",
+        FOCUS + "EffectiveCost\n",
+    )
+    with pytest.raises(InputError, match=r"row 3: field BillingCurrency: more than one currency"):
+        read_daily([path], lenient=True, max_bad_rows=5)
 
 
 @needs_shared
@@ -132,7 +227,7 @@ def _focus_file(tmp_path: Path, name: str, body: str, header: str = FOCUS) -> Pa
     return path
 
 
-def test_short_rows_pad_only_non_money_trailing_columns(tmp_path: Path) -> None:
+def test_short_rows_are_padded_and_refused_when_their_own_cost_is_missing(tmp_path: Path) -> None:
     header = FOCUS + "EffectiveCost,RegionId,Tags\n"
     ok = _focus_file(
         tmp_path,
@@ -158,7 +253,7 @@ def test_short_rows_pad_only_non_money_trailing_columns(tmp_path: Path) -> None:
     )
     assert "(RegionId, Tags) on 1 row: 4" in str(daily.warnings[1])
     assert daily.rows_read == 4  # nothing dropped
-    # A short row whose missing trailing column is a cost: refused, naming file, row and column.
+    # A short row missing its own cost: refused, naming file, row and column (never read as 0).
     money = _focus_file(
         tmp_path,
         "money.csv",
@@ -172,11 +267,13 @@ def test_short_rows_pad_only_non_money_trailing_columns(tmp_path: Path) -> None:
         3,
         "EffectiveCost",
     )
+    assert info.value.message.startswith("missing from this short row (column 7 of 7)")
 
 
 def test_cur_columns_a_cost_depends_on_are_money_too(tmp_path: Path) -> None:
     # An upfront RI Fee's EffectiveCost is 0 only because reservation/ReservationARN is set:
-    # padding that column with NULL would change a cost, so it is refused like a cost column.
+    # padding that column with NULL would change a cost, so a Fee row missing it is refused; a
+    # Usage row's cost does not read it, so a Usage row missing it is padded.
     header = (
         "lineItem/UsageStartDate,lineItem/LineItemType,lineItem/ProductCode,"
         "lineItem/CurrencyCode,lineItem/UnblendedCost,reservation/ReservationARN\n"
@@ -184,22 +281,34 @@ def test_cur_columns_a_cost_depends_on_are_money_too(tmp_path: Path) -> None:
     path = tmp_path / "cur.csv"
     path.write_text(
         header + "2025-01-01T00:00:00Z,Fee,AmazonEC2,USD,100,arn:ri\n"
+        "2025-01-01T00:00:00Z,Usage,AmazonEC2,USD,7\n"
         "2025-01-01T00:00:00Z,Fee,AmazonEC2,USD,100\n"
     )
     with pytest.raises(InputError) as info:
         read_daily([path], lenient=True)
-    assert (info.value.row, info.value.field) == (3, "reservation/ReservationARN")
+    assert (info.value.row, info.value.field) == (4, "reservation/ReservationARN")
+    daily = read_daily([path], lenient=True, max_bad_rows=1)
+    assert [r.row for r in daily.rejected] == [4]
+    assert sum(daily.frame.BilledCost) == 107 and sum(daily.frame.EffectiveCost) == 7
 
 
 def test_longer_rows_and_other_defects_are_not_repaired(tmp_path: Path) -> None:
     long = _focus_file(
         tmp_path,
         "long.csv",
-        "2025-01-01T00:00:00Z,AWS,EC2,Usage,USD,1,1,extra\n",
+        "2025-01-01T00:00:00Z,AWS,EC2,Usage,USD,1,1,extra,\n",
         FOCUS + "EffectiveCost\n",
     )
     with pytest.raises(InputError, match="row 2: expected 7 fields, found 8"):
+        read_daily([long])
+    with pytest.raises(InputError) as info:
         read_daily([long], lenient=True)
+    assert (info.value.row, info.value.field) == (2, None)
+    # The trailing empty field counts: 9 fields, not 8.
+    assert info.value.message == (
+        "more fields than the header's 7 (lenient mode pads only missing trailing fields); "
+        "fields found: 9"
+    )
     bad = _focus_file(
         tmp_path,
         "bad.csv",
@@ -214,8 +323,9 @@ def test_longer_rows_and_other_defects_are_not_repaired(tmp_path: Path) -> None:
         '2025-01-01T00:00:00Z,AWS,"EC2,Usage,USD,1,1\n',
         FOCUS + "EffectiveCost\n",
     )
-    with pytest.raises(InputError, match="unterminated quoted field"):
-        read_daily([quote], lenient=True)
+    for max_bad in (0, 5):
+        with pytest.raises(InputError, match="unterminated quoted field"):
+            read_daily([quote], lenient=True, max_bad_rows=max_bad)
 
 
 def test_mixed_line_endings_and_short_rows_in_gzip(tmp_path: Path) -> None:

@@ -41,13 +41,19 @@ def test_every_adapter_is_registered_with_documented_settings() -> None:
     [
         ("hms_dbmi_get_cost_and_usage_daily_byUser.json", "BlendedCost"),
         ("hms_dbmi_get_cost_and_usage_daily_none.json", "BlendedCost"),
+        # byEnv maps a user to one response each (#key picks it).
+        ("hms_dbmi_get_cost_and_usage_daily_byEnv.json#user-1", "BlendedCost"),
+        ("hms_dbmi_get_cost_and_usage_daily_byEnv.json#user-2", "BlendedCost"),
+        ("hms_dbmi_get_cost_and_usage_daily_byEnv.json#user-6", "BlendedCost"),
         ("cloudscape_get_cost_and_usage_monthly_by_service.json", "UnblendedCost"),
         ("awscli_example_get_cost_and_usage.json", "UnblendedCost"),
     ],
 )
 @mock_aws
 def test_aws_ce_pages_through_moto(sample: str, metric: str) -> None:
-    page = json.loads((SHARED / "aws_cost_explorer" / sample).read_text())
+    name, _, key = sample.partition("#")
+    page = json.loads((SHARED / "aws_cost_explorer" / name).read_text())
+    page = page[key] if key else page
     # Split the sample in two pages joined by NextPageToken, to exercise pagination.
     periods = page["ResultsByTime"]
     first = {**page, "ResultsByTime": periods[: len(periods) // 2], "NextPageToken": "p2"}

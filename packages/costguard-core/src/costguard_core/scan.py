@@ -15,7 +15,7 @@ data's latest UTC hour), each anomaly with ``detected_at`` and ``checkpoint_hour
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Literal
 
@@ -147,13 +147,23 @@ def scan(
     config: DetectorConfig | None = None,
     monitors: MonitorsConfig | None = None,
     granularity: Literal["day", "hour"] = "day",
+    lenient: bool = False,
+    max_bad_rows: int = 0,
+    on_read: Callable[[DailyCosts], object] | None = None,
 ) -> ScanReport:
     """Read FOCUS / AWS CUR exports (``read_daily``) and detect anomalies in their EffectiveCost,
     per UTC day or, with ``granularity="hour"``, per UTC hour (``HourlyScanReport``).
 
-    Raises ``InputError`` (naming file, row, field) for unreadable or mixed-currency inputs.
+    ``lenient`` and ``max_bad_rows`` are passed to ``read_daily``; ``on_read`` (if given) is
+    called with what was read before detection, e.g. to print ``warnings`` and ``rejected``.
+    Raises ``InputError`` (naming file, row, field) for unreadable or mixed-currency inputs,
+    ValueError for ``max_bad_rows`` without ``lenient``.
     """
+    daily = read_daily(
+        list(paths), lenient=lenient, granularity=granularity, max_bad_rows=max_bad_rows
+    )
+    if on_read is not None:
+        on_read(daily)
     if granularity == "hour":
-        hourly = read_daily(list(paths), granularity="hour")
-        return scan_hourly_frame(hourly, since=since, config=config, monitors=monitors)
-    return scan_frame(read_daily(list(paths)), since=since, config=config, monitors=monitors)
+        return scan_hourly_frame(daily, since=since, config=config, monitors=monitors)
+    return scan_frame(daily, since=since, config=config, monitors=monitors)

@@ -19,17 +19,16 @@ from pydantic import Field, model_validator
 
 from costguard_adapters.registry import (
     Adapter,
-    AdapterSettings,
+    ReadSettings,
     adapters,
     in_range,
-    lenient_field,
     read_exports,
 )
 
 _DATA_SUFFIXES = (".csv", ".csv.gz", ".gz", ".parquet", ".snappy.parquet")
 
 
-class CurSettings(AdapterSettings):
+class CurSettings(ReadSettings):
     bucket: str | None = Field(None, title="S3 bucket", description="Bucket of the export.")
     prefix: str = Field("", title="S3 prefix", description="Key prefix of the export's files.")
     paths: list[str] = Field(
@@ -39,7 +38,6 @@ class CurSettings(AdapterSettings):
     endpoint_url: str | None = Field(
         None, title="Endpoint URL", description="S3 endpoint override (tests, MinIO)."
     )
-    lenient: bool = lenient_field()
 
     @model_validator(mode="after")
     def _one_source(self) -> CurSettings:
@@ -60,7 +58,7 @@ class CurAdapter(Adapter):
         if s.paths:
             return [
                 r
-                for r in read_exports(s.paths, lenient=s.lenient)
+                for r in read_exports(s.paths, lenient=s.lenient, max_bad_rows=s.max_bad_rows)
                 if in_range(r.ChargePeriodStart, start, end)
             ]
         s3 = boto3.client("s3", region_name=s.region, endpoint_url=s.endpoint_url)
@@ -78,6 +76,6 @@ class CurAdapter(Adapter):
                 return []
             return [
                 r
-                for r in read_exports(files, lenient=s.lenient)
+                for r in read_exports(files, lenient=s.lenient, max_bad_rows=s.max_bad_rows)
                 if in_range(r.ChargePeriodStart, start, end)
             ]

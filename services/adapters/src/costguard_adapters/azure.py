@@ -19,15 +19,14 @@ from pydantic import Field
 
 from costguard_adapters.registry import (
     Adapter,
-    AdapterSettings,
+    ReadSettings,
     adapters,
     in_range,
-    lenient_field,
     read_exports,
 )
 
 
-class AzureSettings(AdapterSettings):
+class AzureSettings(ReadSettings):
     scope: str | None = Field(
         None,
         title="Scope",
@@ -48,7 +47,6 @@ class AzureSettings(AdapterSettings):
         None, title="ARM endpoint", description="Override of https://management.azure.com (tests)."
     )
     lookback_days: int = Field(30, ge=1, title="First pull", description="Days when no start.")
-    lenient: bool = lenient_field()
 
 
 def _query_rows(result: Any, scope: str) -> Iterable[CostRow]:
@@ -134,5 +132,5 @@ class AzureAdapter(Adapter):
             q_start = start or q_end - timedelta(s.lookback_days)
             rows += _query_rows(self._query(q_start, q_end), s.scope)
         if s.export_paths:
-            rows += read_exports(s.export_paths, lenient=s.lenient)
+            rows += read_exports(s.export_paths, lenient=s.lenient, max_bad_rows=s.max_bad_rows)
         return [r for r in rows if in_range(r.ChargePeriodStart, start, end)]

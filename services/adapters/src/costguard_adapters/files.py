@@ -17,21 +17,19 @@ from pydantic import Field
 
 from costguard_adapters.registry import (
     Adapter,
-    AdapterSettings,
+    ReadSettings,
     adapters,
     in_range,
-    lenient_field,
     read_exports,
 )
 
 
-class FileSettings(AdapterSettings):
+class FileSettings(ReadSettings):
     paths: list[str] = Field(
         min_length=1,
         title="Export files",
         description="Paths of billing exports (CSV, gzip CSV or Parquet); format is detected.",
     )
-    lenient: bool = lenient_field()
 
 
 @adapters.register("file")
@@ -42,7 +40,11 @@ class FileAdapter(Adapter):
 
     def pull(self, start: date | None, end: date | None) -> Iterable[CostRow]:
         assert isinstance(self.settings, FileSettings)
-        for row in read_exports(self.settings.paths, lenient=self.settings.lenient):
+        for row in read_exports(
+            self.settings.paths,
+            lenient=self.settings.lenient,
+            max_bad_rows=self.settings.max_bad_rows,
+        ):
             if in_range(row.ChargePeriodStart, start, end):
                 yield row
 

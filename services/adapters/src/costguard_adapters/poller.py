@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 from costguard_core.client import BackendClient, BackendError
+from costguard_core.errors import InputError
 from costguard_core.models import CostRow, IngestResult
 from tenacity import (
     RetryCallState,
@@ -168,6 +169,10 @@ class Poller:
                 continue
             try:
                 self.poll(source)
+            except InputError as err:  # bad input: the message names file, row, field
+                ok = False
+                metrics.FAILURES.labels(source.name).inc()
+                log.error("poll of %s failed; will retry next cycle: %s", source.name, err)
             except Exception:
                 ok = False
                 metrics.FAILURES.labels(source.name).inc()

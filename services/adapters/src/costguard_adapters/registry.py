@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, ClassVar
 
+from costguard_core.errors import InputError
 from costguard_core.focus import read_daily
 from costguard_core.models import CostRow
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 log = logging.getLogger("costguard.adapters")
 
@@ -59,20 +60,66 @@ def lenient_field() -> Any:
     return Field(
         False,
         title="Lenient read",
-        description="Repair mixed CRLF/LF line endings and pad rows missing non-money trailing "
-        "columns with NULL instead of refusing the file; every repair is logged as a warning "
-        "(file, row, what). A row missing a cost column is still an error.",
+        description="Repair mixed CRLF/LF line endings and pad rows missing trailing columns "
+        "with NULL instead of refusing the file; every repair is logged as a warning (file, "
+        "row, what). A row whose own cost needs a missing column is still an error. A currency "
+        "that is not a 3-letter code is kept as given, but such rows cannot be posted.",
     )
 
 
-def read_exports(paths: Sequence[str | os.PathLike[str]], *, lenient: bool) -> list[CostRow]:
-    """Daily rows of export files through the core reader, logging each lenient repair.
+def max_bad_rows_field() -> Any:
+    """The ``max_bad_rows`` setting of the file-based adapters (``read_daily(max_bad_rows=)``)."""
+    return Field(
+        0,
+        ge=0,
+        title="Bad rows set aside per file",
+        description="With lenient: true, up to this many rows per file that fail a row check "
+        "(unparsable cost, empty mandatory field, bad timestamp, wrong field count) are set "
+        "aside instead of refusing the file; each is logged at ERROR with its raw cost text and "
+        "nothing of it is ingested. One more and the file is refused. 0 = refuse any bad row.",
+    )
 
-    Raises costguard_core.errors.InputError (naming file, row and field) on bad input.
+
+class ReadSettings(AdapterSettings):
+    """Settings of the adapters that read export files with the core reader."""
+
+    lenient: bool = lenient_field()
+    max_bad_rows: int = max_bad_rows_field()
+
+    @model_validator(mode="after")
+    def _bad_rows_need_lenient(self) -> ReadSettings:
+        if self.max_bad_rows and not self.lenient:
+            raise ValueError("max_bad_rows needs lenient: true")
+        return self
+
+
+def read_exports(
+    paths: Sequence[str | os.PathLike[str]], *, lenient: bool, max_bad_rows: int = 0
+) -> list[CostRow]:
+    """Daily rows of export files through the core reader, logging each lenient repair
+    (WARNING) and each row set aside under ``max_bad_rows`` (ERROR, with its raw cost text).
+
+    Raises costguard_core.errors.InputError (naming file, row and field) on bad input, and
+    (naming the file and the currency) for a file whose currency a CostRow cannot hold: the
+    lenient read keeps a non-ISO code such as koku's "MC" as given, but the backend stores
+    3-letter ISO 4217 codes only, so such rows are never posted.
     """
-    daily = read_daily(paths, lenient=lenient)
+    daily = read_daily(paths, lenient=lenient, max_bad_rows=max_bad_rows)
     for warning in daily.warnings:
         log.warning("lenient read repaired %s", warning)
+    for rejected in daily.rejected:
+        log.error("lenient read rejected %s", rejected)
+    for source in daily.files:
+        for currency in source.currencies:
+            if len(currency) != 3:
+                raise InputError(
+                    f"currency {currency!r} is not a 3-letter ISO 4217 code: the lenient read "
+                    "keeps it as given, but the backend stores ISO codes only, so these rows "
+                    "cannot be posted (fix the export's currency, or read it offline with "
+                    "costguard normalize/scan --lenient)",
+                    path=source.path,
+                    field="BillingCurrency",
+                )
     return daily.to_cost_rows()
 
 

@@ -119,6 +119,7 @@ def azure_plan(cols: Columns) -> Plan:
         listed="payg_d",
         checks=checks,
         currency_field=cur_col,
+        nullable=frozenset({"payg"}),  # ListCost may be null
     )
 
 

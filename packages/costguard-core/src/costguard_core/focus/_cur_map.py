@@ -118,6 +118,19 @@ _MONEY_SOURCES = {
 }
 
 
+#: Which rows' costs read each amortization input (and the reservation ARN, which decides an
+#: upfront Fee's EffectiveCost); every other money input (UnblendedCost, publicOnDemandCost,
+#: the line type, the currency) every row reads. Lenient mode uses this (``Plan.needed_when``).
+_NEEDED_WHEN: dict[str, str] = {
+    "ri_arn": "line_type = 'Fee'",
+    **{
+        alias: f"line_type = {quote_literal(kind)}"
+        for kind, inputs in _AMORTIZED_INPUTS.items()
+        for alias in inputs
+    },
+}
+
+
 _SNAKE_RE = re.compile(r"(?<!^)(?=[A-Z])")
 _LEGACY_NEEDED = (
     "identity/LineItemId",
@@ -248,4 +261,6 @@ def cur_plan(cols: Columns) -> Plan:
         checks=checks,
         currency_field="lineItem/CurrencyCode",
         money_inputs=("line_type", "ri_arn"),
+        needed_when=_NEEDED_WHEN,
+        nullable=frozenset({"on_demand"}),  # ListCost may be null
     )

@@ -48,4 +48,5 @@ def focus_plan(cols: Columns) -> Plan:
         effective="effective_d",
         listed="listed_d",
         checks=checks,
+        nullable=frozenset({"listed"}),  # ListCost may be null
     )

@@ -79,6 +79,7 @@ def gcp_plan(cols: Columns) -> Plan:
         listed="at_list_d",
         checks=checks,
         currency_field="currency",
+        nullable=frozenset({"at_list"}),  # ListCost may be null; credits may not
     )
 
 

@@ -3,12 +3,13 @@
 1. Mixed CRLF/LF line endings: the file is streamed (1 MiB at a time, gzip decompressed) to a
    temporary copy with every CRLF written as LF. Nothing else changes; a CRLF inside a quoted
    text field becomes LF too (a number cannot hold a line break, so no cost is touched).
-2. Rows missing TRAILING fields: the missing columns are read as NULL, but only when none of
-   them is a column the mapping reads for money (a cost column, or a column a cost depends on:
-   the CUR line item type and reservation ARN, the currency). Otherwise the read still fails,
-   naming the file, the first such row and the column.
+2. Rows missing TRAILING fields: the missing columns are read as NULL (:func:`padded_source`,
+   which also gives each row its field count ``_nf``). A padded row then meets every normal
+   check plus :func:`structure_checks`: it is bad when a column THIS row needs for its cost
+   (``Plan.needed_when``) is missing, and a row with more fields than the header is bad too.
 
-Every repair becomes a :class:`ReadWarning`; nothing is dropped. Strict mode never calls this.
+Every repair becomes a :class:`ReadWarning`; nothing is dropped silently (a bad row fails the
+file or, with ``max_bad_rows``, is listed as rejected). Strict mode never calls this.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import duckdb
 
 from costguard_core.errors import InputError
 from costguard_core.focus._detect import Header
-from costguard_core.focus._plan import Plan, quote_literal
+from costguard_core.focus._plan import Check, Plan, quote_literal
 
 _CHUNK = 1 << 20
 #: ``nullstr`` for the short-row census: no real field equals it, so an empty field reads as
@@ -89,18 +90,90 @@ def rewrite_line_endings(
 
 _POSITION = re.compile(r"\bc(\d+)\b")
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
+#: Extra columns the census allows beyond the header, after a first try with none.
+_MIN_EXTRA = 64
 
 
-def money_columns(plan: Plan, header: tuple[str, ...]) -> set[str]:
-    """Header names the plan reads for money: every cost input, the text columns the cost
-    expressions depend on (``Plan.money_inputs``) and the currency."""
-    exprs = [sql for _, sql in plan.money.values()]
-    exprs += [plan.text[a] for a in (*plan.money_inputs, "BillingCurrency") if a in plan.text]
-    found: set[str] = set()
-    for sql in exprs:
+def _needs(plan: Plan) -> dict[int, list[str]]:
+    """Header position -> conditions under which a row needs that column for its cost: every
+    money input except the nullable ones, the text columns the cost expressions read
+    (``Plan.money_inputs``) and the currency, each under ``Plan.needed_when`` (default: always)."""
+    exprs = [(alias, sql) for alias, (_, sql) in plan.money.items()]
+    exprs += [(a, plan.text[a]) for a in (*plan.money_inputs, "BillingCurrency") if a in plan.text]
+    found: dict[int, list[str]] = {}
+    for alias, sql in exprs:
+        if alias in plan.nullable:
+            continue
+        when = plan.needed_when.get(alias, "true")
         for pos in _POSITION.findall(_LITERAL.sub("", sql)):
-            found.add(header[int(pos)])
+            found.setdefault(int(pos), []).append(when)
     return found
+
+
+def structure_checks(plan: Plan, names: tuple[str, ...]) -> list[Check]:
+    """Row-shape checks for a padded read (over ``_nf``, the row's field count): more fields
+    than the header, or a missing (padded) column this row needs for its cost."""
+    n = len(names)
+    checks = [
+        Check(
+            None,
+            f"_nf > {n}",
+            f"more fields than the header's {n} (lenient mode pads only missing trailing "
+            "fields); fields found",
+            "_nf",
+        )
+    ]
+    for pos, whens in sorted(_needs(plan).items()):
+        when = " OR ".join(f"({w})" for w in dict.fromkeys(whens))
+        checks.append(
+            Check(
+                names[pos],
+                f"_nf <= {pos} AND ({when})",
+                f"missing from this short row (column {pos + 1} of {n}), and this row's cost "
+                "needs it; fields found",
+                "_nf",
+            )
+        )
+    return checks
+
+
+def _csv(path: str, columns: int, compressed: bool) -> str:
+    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(columns))
+    # Padding needs the single-threaded reader: DuckDB's parallel scanner cannot pad rows when
+    # quoted fields hold line breaks. No real field equals nullstr, so an empty field reads as
+    # '' and only a padded (missing) field reads as NULL.
+    return (
+        f"read_csv({quote_literal(path)}, columns={{{cols}}}, header=true, auto_detect=false, "
+        "delim=',', quote='\"', escape='\"', strict_mode=true, null_padding=true, "
+        f"parallel=false, nullstr={quote_literal(_NO_NULL)}, "
+        f"compression='{'gzip' if compressed else 'none'}')"
+    )
+
+
+def _field_count(columns: int) -> str:
+    present = ", ".join(f"c{i} IS NOT NULL" for i in range(columns))
+    return f"{columns} + 1 - list_position(list_reverse([{present}]), true)"
+
+
+def padded_source(header: Header, path: str, compressed: bool, extra: int) -> str:
+    """FROM item for a padded read: ``c0..cN-1`` as the strict read has them (``''`` and
+    ``'NULL'`` are NULL, missing trailing fields too) plus ``_nf``, the row's field count.
+    ``extra`` columns beyond the header are read so that a longer row is counted, not fatal."""
+    n = len(header.columns)
+    cols = ", ".join(
+        f"CASE WHEN c{i} IN ('', 'NULL') THEN NULL ELSE c{i} END AS c{i}" for i in range(n)
+    )
+    width = n + extra
+    return f"(SELECT {cols}, {_field_count(width)} AS _nf FROM {_csv(path, width, compressed)})"
+
+
+def _census_sql(n: int, extra: int, csv_path: str, compressed: bool) -> str:
+    return (
+        f"WITH r AS (SELECT row_number() OVER () + 1 AS rn, {_field_count(n + extra)} "
+        f"AS fields FROM {_csv(csv_path, n + extra, compressed)}) "
+        f"SELECT fields, count(*), min(rn), list(rn ORDER BY rn)[1:{_SHOWN_ROWS}] "
+        f"FROM r WHERE fields <> {n} GROUP BY fields ORDER BY min(rn)"
+    )
 
 
 def _rows_text(first: int, count: int, sample: list[int]) -> str:
@@ -109,51 +182,37 @@ def _rows_text(first: int, count: int, sample: list[int]) -> str:
     return f"{count} row{'s' if count != 1 else ''}: {shown}{more}"
 
 
-def pad_short_rows(
-    con: duckdb.DuckDBPyConnection,
-    header: Header,
-    plan: Plan,
-    path: str,
-    csv_path: str,
-    compressed: bool,
-) -> list[ReadWarning]:
-    """Census of rows with fewer fields than the header; warnings for the ones padding may fix.
+@dataclass(frozen=True)
+class Census:
+    """Rows whose field count differs from the header's: one warning per short-row shape, and
+    how many fields beyond the header the longest row has (0: none is longer)."""
 
-    Raises InputError naming the first row whose missing trailing columns include a money
-    column (:func:`money_columns`). One single-threaded scan, run only after a strict read
-    failed on a field count.
-    """
+    warnings: list[ReadWarning]
+    extra: int
+
+
+def census(
+    con: duckdb.DuckDBPyConnection, header: Header, path: str, csv_path: str, compressed: bool
+) -> Census | None:
+    """Count fields per row (one single-threaded scan; a second with room for longer rows if
+    one is longer); None when every row has the header's count. Raises duckdb.Error when the
+    file cannot be read even so (the caller reports its original error)."""
     n = len(header.columns)
-    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n))
-    present = ", ".join(f"c{i} IS NOT NULL" for i in range(n))
-    src = (
-        f"read_csv({quote_literal(csv_path)}, columns={{{columns}}}, header=true, "
-        "auto_detect=false, delim=',', quote='\"', escape='\"', strict_mode=true, "
-        f"null_padding=true, parallel=false, nullstr={quote_literal(_NO_NULL)}, "
-        f"compression='{'gzip' if compressed else 'none'}')"
-    )
-    sql = (
-        f"WITH r AS (SELECT row_number() OVER () + 1 AS rn, "
-        f"{n} + 1 - list_position(list_reverse([{present}]), true) AS fields FROM {src}) "
-        f"SELECT fields, count(*), min(rn), list(rn ORDER BY rn)[1:{_SHOWN_ROWS}] "
-        f"FROM r WHERE fields < {n} GROUP BY fields ORDER BY min(rn)"
-    )
-    groups = con.execute(sql).fetchall()
-    money = money_columns(plan, header.columns)
-    refused = [g for g in groups if money & set(header.columns[g[0] :])]
-    if refused:
-        fields, _, first, _ = min(refused, key=lambda g: g[2])
-        missing = header.columns[fields:]
-        hit = [c for c in missing if c in money]
-        raise InputError(
-            f"row has {fields} of {n} fields and the missing trailing columns include money "
-            f"column(s) {', '.join(hit)}; lenient mode pads only non-money columns",
-            path=path,
-            row=first,
-            field=hit[0],
-        )
+    con.execute("SET threads = 1")  # row_number() in file order
+    try:
+        try:
+            groups = con.execute(_census_sql(n, 0, csv_path, compressed)).fetchall()
+        except duckdb.Error:  # a row longer than the header: count again with room for it
+            extra = max(n, _MIN_EXTRA)
+            groups = con.execute(_census_sql(n, extra, csv_path, compressed)).fetchall()
+    finally:
+        con.execute("RESET threads")
+    if not groups:
+        return None
     warnings = []
     for fields, count, first, sample in groups:
+        if fields > n:
+            continue  # a structure check makes each such row bad
         missing = header.columns[fields:]
         warnings.append(
             ReadWarning(
@@ -164,4 +223,4 @@ def pad_short_rows(
                 f"({', '.join(missing)}) on {_rows_text(first, count, sample)}",
             )
         )
-    return warnings
+    return Census(warnings, max(0, max(g[0] for g in groups) - n))

@@ -9,6 +9,7 @@ one boolean per check and ``ok``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -131,12 +132,19 @@ class Columns:
 
 @dataclass(frozen=True)
 class Check:
-    """A row is bad when ``condition`` holds; the error names ``field`` and shows ``value``."""
+    """A row is bad when ``condition`` holds; the error names ``field`` (None: the whole row)
+    and shows ``value``. ``tag`` marks a check lenient mode relaxes (``ISO_CURRENCY``)."""
 
-    field: str
+    field: str | None
     condition: str
     message: str
     value: str | None = None
+    tag: str = ""
+
+
+#: Tag of the "three letters" currency check, which lenient mode drops (the currency is then
+#: kept as given, with a warning).
+ISO_CURRENCY = "iso-currency"
 
 
 @dataclass
@@ -147,8 +155,14 @@ class Plan:
     expression. ``money`` maps an alias to ``(source column name, SQL)``; stage ``t`` adds
     ``<alias>_d``, the exact decimal. ``billed``/``effective``/``listed`` are expressions over
     those decimals (and the text aliases). ``money_inputs`` names the text aliases those
-    expressions read (lenient mode never pads a column behind one). ``granularity`` is the
-    period ``day`` is floored to: the UTC day (a DATE) or the UTC hour (a TIMESTAMP).
+    expressions read. ``needed_when`` maps a money or money-input alias to the SQL condition
+    (over stage ``v``) under which a row's cost reads it (absent: every row); ``nullable``
+    names aliases that may be null (ListCost inputs). Lenient mode uses both: a short row is
+    bad only when a column its cost reads and that may not be null is missing, and with
+    ``relaxed`` a number check applies only to rows that read the column (text elsewhere is
+    counted by ``ignored_checks`` and reported, not summed). ``structure`` holds lenient
+    mode's row-shape checks, run before all others. ``granularity`` is the period ``day`` is
+    floored to: the UTC day (a DATE) or the UTC hour (a TIMESTAMP).
     """
 
     text: dict[str, str]
@@ -159,24 +173,57 @@ class Plan:
     checks: list[Check] = field(default_factory=list)
     currency_field: str = "BillingCurrency"
     money_inputs: tuple[str, ...] = ()
+    needed_when: dict[str, str] = field(default_factory=dict)
+    nullable: frozenset[str] = frozenset()
+    relaxed: bool = False
+    structure: list[Check] = field(default_factory=list)
     granularity: Granularity = "day"
 
     def all_checks(self) -> list[Check]:
-        """Plan checks plus the generic number checks on every money input."""
+        """Row-shape checks (lenient only), the generic number checks on every money input,
+        then the plan's own checks; the first that fails names a bad row's field."""
         generic: list[Check] = []
         for alias, (source, _) in self.money.items():
             bad = f"{alias} IS NOT NULL AND {alias}_d IS NULL"  # reuses stage t's parse
-            generic.append(Check(source, bad, "not a number", alias))
+            generic.append(Check(source, self._if_read(alias, bad), "not a number", alias))
         for alias, (source, _) in self.money.items():
             generic.append(
                 Check(
                     source,
-                    f"cg_too_precise({alias}, {alias}_fb)",
+                    self._if_read(alias, f"cg_too_precise({alias}, {alias}_fb)"),
                     f"more than {MONEY_SCALE} decimal places (refusing to round)",
                     alias,
                 )
             )
-        return generic + self.checks
+        return self.structure + generic + self.checks
+
+    def _if_read(self, alias: str, condition: str) -> str:
+        if self.relaxed and alias in self.needed_when:
+            return f"{condition} AND ({self.needed_when[alias]})"
+        return condition
+
+    def ignored_checks(self) -> list[Check]:
+        """With ``relaxed``: text that is not a number in a money column a row's cost does not
+        read (``needed_when``). Such a row is not bad; the reader counts and reports it."""
+        if not self.relaxed:
+            return []
+        return [
+            Check(
+                self.money[alias][0],
+                f"{alias} IS NOT NULL AND {alias}_d IS NULL AND NOT coalesce({when}, false)",
+                "not a number",
+                alias,
+            )
+            for alias, when in self.needed_when.items()
+            if alias in self.money
+        ]
+
+    def cost_alias(self) -> str:
+        """The money alias BilledCost is read from (its raw text is shown for a rejected row)."""
+        found = re.search(r"\b([a-z][a-z0-9_]*?)_d\b", self.billed)
+        if found is None or found[1] not in self.money:  # pragma: no cover - every plan has one
+            raise AssertionError(f"no money alias in {self.billed!r}")
+        return found[1]
 
 
 def staged_sql(plan: Plan, source: str, extra: tuple[str, ...] = ()) -> str:
@@ -209,6 +256,9 @@ def staged_sql(plan: Plan, source: str, extra: tuple[str, ...] = ()) -> str:
     ]
     # A NULL condition (e.g. comparing with a missing value) counts as "not bad".
     v_cols += [f"coalesce({c.condition}, false) AS chk_{i}" for i, c in enumerate(checks)]
+    v_cols += [
+        f"coalesce({c.condition}, false) AS ign_{i}" for i, c in enumerate(plan.ignored_checks())
+    ]
     ok = " OR ".join(f"chk_{i}" for i in range(len(checks))) or "false"
     return (
         f"WITH m AS (SELECT {', '.join(m_cols)} FROM {source}),\n"
@@ -239,6 +289,7 @@ def common_checks(
             "length(BillingCurrency) <> 3",
             "not a 3-letter ISO 4217 currency code",
             "BillingCurrency",
+            ISO_CURRENCY,
         ),
         Check(provider_field, "ProviderName IS NULL", "empty provider name"),
         Check(service_field, "ServiceName IS NULL", "empty service name"),

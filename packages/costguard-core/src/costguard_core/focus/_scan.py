@@ -18,14 +18,29 @@ from costguard_core.focus._cur_map import cur_plan, legacy_names
 from costguard_core.focus._detect import Header
 from costguard_core.focus._focus_map import focus_plan
 from costguard_core.focus._gcp_map import gcp_legacy_plan, gcp_plan
-from costguard_core.focus._lenient import ReadWarning, pad_short_rows, rewrite_line_endings
+from costguard_core.focus._lenient import (
+    ReadWarning,
+    census,
+    padded_source,
+    rewrite_line_endings,
+    structure_checks,
+)
 from costguard_core.focus._plan import (
+    ISO_CURRENCY,
     TEXT_COLUMNS,
     Columns,
     Granularity,
     Plan,
     quote_literal,
     staged_sql,
+)
+from costguard_core.focus._rows import (
+    FileScan,
+    currency_warnings,
+    first_bad_row,
+    ignored_text,
+    locate,
+    rejected_rows,
 )
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
@@ -44,6 +59,9 @@ _CSV_STATE = "CSV Parser state machine reached an invalid state"
 _FIELD_COUNT = re.compile(r"Expected Number of Columns: \d+ Found: \d+")
 
 
+# Header is row 1, so the first data row is 2 (see InputError).
+_ROW_NUMBER = "row_number() OVER () + 1"
+
 _PLANS = {
     "focus": focus_plan,
     "aws-cur": cur_plan,
@@ -55,26 +73,13 @@ _PLANS = {
 
 
 @dataclass(frozen=True)
-class FileScan:
-    """A scanned file: its temp table of daily groups, line items read, currencies and the
-    lenient repairs made to read it (always empty in strict mode)."""
-
-    table: str
-    rows: int
-    currencies: tuple[str, ...]
-    source: str
-    plan: Plan
-    rn: str
-    warnings: tuple[ReadWarning, ...] = ()
-
-
-@dataclass(frozen=True)
 class _CsvInput:
     """What DuckDB reads for a CSV file: the file itself or a repaired temp copy, and how."""
 
     path: str
     compressed: bool
     pad: bool = False
+    extra: int = 0  # columns read beyond the header when padding (rows longer than it)
 
 
 class _Structural(Exception):
@@ -99,17 +104,16 @@ def _source(header: Header, path: str, csv: _CsvInput) -> tuple[str, tuple[str, 
             f"FROM read_parquet({lit}, file_row_number=true))"
         )
         return src, ("_rn",), "_rn"
+    if csv.pad:  # lenient mode only
+        return padded_source(header, csv.path, csv.compressed, csv.extra), ("_nf",), _ROW_NUMBER
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header.columns)))
-    # Padding short rows (lenient mode only) needs the single-threaded reader: DuckDB's parallel
-    # scanner cannot pad rows when quoted fields hold line breaks.
-    padding = "null_padding=true, parallel=false" if csv.pad else "null_padding=false"
     src = (
         f"read_csv({quote_literal(csv.path)}, columns={{{columns}}}, header=true, "
         "auto_detect=false, delim=',', quote='\"', escape='\"', strict_mode=true, "
-        f"{padding}, nullstr=['NULL', ''], compression='{'gzip' if csv.compressed else 'none'}')"
+        f"null_padding=false, nullstr=['NULL', ''], "
+        f"compression='{'gzip' if csv.compressed else 'none'}')"
     )
-    # Header is row 1, so the first data row is 2 (see InputError).
-    return src, (), "row_number() OVER () + 1"
+    return src, (), _ROW_NUMBER
 
 
 def _translate(exc: duckdb.Error, path: str) -> InputError:
@@ -133,31 +137,35 @@ def _translate(exc: duckdb.Error, path: str) -> InputError:
     return InputError(f"cannot read file: {first}", path=path)
 
 
-def _locate(con: duckdb.DuckDBPyConnection, scan: FileScan, predicate: str, cols: str) -> tuple:
-    # One thread keeps row_number() in file order; this runs only when reporting an error.
-    con.execute("SET threads = 1")
-    cte = staged_sql(scan.plan, scan.source, ("_rn",) if scan.rn == "_rn" else ())
+def _create(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    plan: Plan,
+    source: str,
+    extra: tuple[str, ...],
+    where: str = "",
+) -> None:
+    dims = ", ".join(TEXT_COLUMNS)
     sql = (
-        f"{cte} SELECT rn, {cols} FROM (SELECT {scan.rn} AS rn, * FROM v) "
-        f"WHERE {predicate} ORDER BY rn LIMIT 1"
+        f"CREATE TEMP TABLE {table} AS {staged_sql(plan, source, extra)}"
+        f"SELECT day, {dims}, tags_raw, sum(BilledCost) AS BilledCost, "
+        "sum(EffectiveCost) AS EffectiveCost, "
+        # A day's ListCost is only known when every line item in it has one.
+        "CASE WHEN count(ListCost) = count(*) THEN sum(ListCost) END AS ListCost, "
+        "count(*) AS n, count(*) FILTER (WHERE NOT ok) AS n_bad "
+        + "".join(
+            f", count(*) FILTER (WHERE ign_{i}) AS n_ign_{i} "
+            for i in range(len(plan.ignored_checks()))
+        )
+        + f"FROM v {where}GROUP BY day, {dims}, tags_raw"
     )
-    row = con.execute(sql).fetchone()
-    if row is None:  # pragma: no cover - the caller only asks after counting a match
-        raise AssertionError("bad row counted but not found")
-    return row
+    con.execute(sql)
 
 
-def _first_bad_row(con: duckdb.DuckDBPyConnection, scan: FileScan, path: str) -> InputError:
-    checks = scan.plan.all_checks()
-    flags = ", ".join(f"chk_{i}" for i in range(len(checks)))
-    values = ", ".join(c.value or "NULL" for c in checks)
-    row = _locate(con, scan, "NOT ok", f"{flags}, {values}")
-    rn, hits, shown = row[0], row[1 : 1 + len(checks)], row[1 + len(checks) :]
-    for check, hit, value in zip(checks, hits, shown, strict=True):
-        if hit:
-            message = check.message if check.value is None else f"{check.message}: {value!r}"
-            return InputError(message, path=path, row=rn, field=check.field)
-    raise AssertionError("bad row without a failing check")  # pragma: no cover
+def _counts(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
+    # An aggregate without GROUP BY always returns exactly one row.
+    rows, bad = con.execute(f"SELECT sum(n), sum(n_bad) FROM {table}").fetchone() or (0, 0)
+    return int(rows or 0), int(bad or 0)
 
 
 def _aggregate(
@@ -168,20 +176,11 @@ def _aggregate(
     plan: Plan,
     csv: _CsvInput,
 ) -> FileScan:
-    """One attempt at the file as ``csv`` says; _Structural for a defect lenient mode repairs."""
+    """One attempt at the file as ``csv`` says; _Structural for a defect lenient mode repairs.
+    Bad rows are counted (``FileScan.bad``), not yet reported."""
     source, extra, rn = _source(header, path, csv)
-    dims = ", ".join(TEXT_COLUMNS)
-    sql = (
-        f"CREATE TEMP TABLE {table} AS {staged_sql(plan, source, extra)}"
-        f"SELECT day, {dims}, tags_raw, sum(BilledCost) AS BilledCost, "
-        "sum(EffectiveCost) AS EffectiveCost, "
-        # A day's ListCost is only known when every line item in it has one.
-        "CASE WHEN count(ListCost) = count(*) THEN sum(ListCost) END AS ListCost, "
-        "count(*) AS n, count(*) FILTER (WHERE NOT ok) AS n_bad "
-        f"FROM v GROUP BY day, {dims}, tags_raw"
-    )
     try:
-        con.execute(sql)
+        _create(con, table, plan, source, extra)
     except duckdb.Error as exc:
         error = _translate(exc, path)
         text = str(exc)
@@ -191,34 +190,54 @@ def _aggregate(
             raise _Structural("fields", error) from exc
         raise error from exc
     try:
-        # An aggregate without GROUP BY always returns exactly one row.
-        rows, bad = con.execute(f"SELECT sum(n), sum(n_bad) FROM {table}").fetchone() or (0, 0)
-        scan = FileScan(table, int(rows or 0), (), source, plan, rn)
-        if not rows:
-            raise InputError("no data rows after the header", path=path)
-        if bad:
-            raise _first_bad_row(con, scan, path)
+        rows, bad = _counts(con, table)
+    except duckdb.Error as exc:
+        raise _translate(exc, path) from exc
+    if not rows:
+        raise InputError("no data rows after the header", path=path)
+    return FileScan(table, rows, (), source, plan, rn, extra, bad=bad)
+
+
+def _settle(
+    con: duckdb.DuckDBPyConnection, scan: FileScan, path: str, max_bad_rows: int
+) -> FileScan:
+    """Refuse the file for its first bad row, or (at most ``max_bad_rows`` bad rows) list them
+    as rejected and sum the file again without them; then check it has one currency."""
+    try:
+        if scan.bad:
+            if scan.bad > max_bad_rows or scan.bad == scan.rows:
+                note = ""
+                if scan.bad == scan.rows and max_bad_rows:
+                    note = f" (all {scan.rows} data rows are bad)"
+                elif max_bad_rows:
+                    note = f" ({scan.bad} bad rows of {scan.rows}; max_bad_rows is {max_bad_rows})"
+                raise first_bad_row(con, scan, path, note)
+            rejected = rejected_rows(con, scan, path, scan.bad)
+            con.execute(f"DROP TABLE {scan.table}")
+            _create(con, scan.table, scan.plan, scan.source, scan.extra, "WHERE ok ")
+            rows, _ = _counts(con, scan.table)
+            scan = replace(scan, rows=rows, bad=0, rejected=rejected)
         currencies = tuple(
             r[0]
             for r in con.execute(
-                f"SELECT DISTINCT BillingCurrency FROM {table} ORDER BY 1"
+                f"SELECT DISTINCT BillingCurrency FROM {scan.table} ORDER BY 1"
             ).fetchall()
         )
         if len(currencies) > 1:
-            first = _locate(con, scan, "true", "BillingCurrency")[1]
-            other = _locate(
-                con, scan, f"BillingCurrency <> {quote_literal(first)}", "BillingCurrency"
-            )
+            first = locate(con, scan, "ok", "BillingCurrency")[0][1]
+            other = locate(
+                con, scan, f"ok AND BillingCurrency <> {quote_literal(first)}", "BillingCurrency"
+            )[0]
             raise InputError(
                 f"more than one currency in one file: {', '.join(currencies)} "
                 f"(row {other[0]} is {other[1]}, earlier rows are {first})",
                 path=path,
                 row=other[0],
-                field=plan.currency_field,
+                field=scan.plan.currency_field,
             )
     except duckdb.Error as exc:
         raise _translate(exc, path) from exc
-    return FileScan(table, int(rows), currencies, source, plan, rn)
+    return replace(scan, currencies=currencies)
 
 
 def scan_file(
@@ -228,6 +247,7 @@ def scan_file(
     index: int,
     *,
     lenient: bool = False,
+    max_bad_rows: int = 0,
     granularity: Granularity = "day",
     workdir: str | None = None,
 ) -> FileScan:
@@ -235,17 +255,21 @@ def scan_file(
 
     Strict (the default) reads the file as it is. ``lenient`` repairs, only after a strict read
     failed on them, mixed CRLF/LF line endings (a normalised temp copy in ``workdir``) and rows
-    missing non-money trailing fields (padded with NULL); see ``_lenient``. Each repair is in
-    ``FileScan.warnings``.
+    missing trailing fields (padded with NULL, then checked row by row); keeps a non-ISO
+    currency as given; and sets aside up to ``max_bad_rows`` bad rows (``FileScan.rejected``)
+    instead of refusing the file. See ``_lenient``. Each repair is in ``FileScan.warnings``.
     """
     names = legacy_names(header.columns) if header.format == "aws-cur" else header.columns
     plan = replace(_PLANS[header.format](Columns(names, path)), granularity=granularity)
+    if lenient:
+        checks = [c for c in plan.checks if c.tag != ISO_CURRENCY]
+        plan = replace(plan, checks=checks, relaxed=True)
     csv = _CsvInput(path, header.compressed)
     warnings: list[ReadWarning] = []
     while True:
         try:
             scan = _aggregate(con, header, path, f"cg_agg_{index}", plan, csv)
-            return replace(scan, warnings=tuple(warnings))
+            break
         except _Structural as exc:
             if not lenient or header.container != "csv":
                 raise exc.error from exc.__cause__
@@ -257,21 +281,26 @@ def scan_file(
                 rewritten = rewrite_line_endings(path, csv.compressed, workdir)
                 if rewritten is None:
                     raise exc.error from exc.__cause__
-                csv = _CsvInput(rewritten[0], False, csv.pad)
+                csv = replace(csv, path=rewritten[0], compressed=False)
                 warnings.append(rewritten[1])
             elif exc.kind == "fields" and not csv.pad:
                 try:
-                    repairs = pad_short_rows(con, header, plan, path, csv.path, csv.compressed)
-                except duckdb.Error as census:
-                    raise exc.error from census
-                if not repairs:  # pragma: no cover - a field-count error means a short or long row
+                    found = census(con, header, path, csv.path, csv.compressed)
+                except duckdb.Error as err:
+                    raise exc.error from err
+                if found is None:  # pragma: no cover - a field-count error means a short/long row
                     raise exc.error from exc.__cause__
-                warnings += repairs
-                csv = replace(csv, pad=True)
+                warnings += found.warnings
+                csv = replace(csv, pad=True, extra=found.extra)
+                plan = replace(plan, structure=structure_checks(plan, names))
             else:
                 raise exc.error from exc.__cause__
+    scan = _settle(con, scan, path, max_bad_rows if lenient else 0)
+    if lenient:
+        warnings += ignored_text(con, scan, path) + currency_warnings(scan, path)
+    return replace(scan, warnings=tuple(warnings))
 
 
 def locate_tags(con: duckdb.DuckDBPyConnection, scan: FileScan, raw: str) -> int:
     """Row number of the first row whose raw Tags text is ``raw`` (error path only)."""
-    return int(_locate(con, scan, f"tags_raw = {quote_literal(raw)}", "tags_raw")[0])
+    return int(locate(con, scan, f"tags_raw = {quote_literal(raw)}", "tags_raw")[0][0])

@@ -21,6 +21,7 @@ from costguard_core.errors import InputError
 from costguard_core.focus._detect import Format, read_header
 from costguard_core.focus._lenient import ReadWarning
 from costguard_core.focus._plan import MACROS, TEXT_COLUMNS
+from costguard_core.focus._rows import RejectedRow
 from costguard_core.focus._scan import FileScan, locate_tags, scan_file
 from costguard_core.focus._tags import canonical_tags
 from costguard_core.models import CostRow
@@ -39,13 +40,15 @@ _MONEY = ("BilledCost", "EffectiveCost", "ListCost")
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One input file: detected format, gzip flag, line items read and its currency (one)."""
+    """One input file: detected format, gzip flag, line items summed and its currency (one);
+    ``rejected``: rows set aside (lenient ``max_bad_rows``), not in ``rows``."""
 
     path: str
     format: Format
     compressed: bool
     rows: int
     currencies: tuple[str, ...]
+    rejected: int = 0
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,9 @@ class DailyCosts:
     ``Tags`` is canonical JSON (sorted keys, ``"{}"`` when none).
     ``BilledCost``/``EffectiveCost``/``ListCost`` are exact ``decimal.Decimal`` (object dtype)
     in ``BillingCurrency``; ``ListCost`` is ``None`` for a group where any line item lacked it.
-    ``warnings`` lists every lenient-mode repair (file, first row, rows, what); empty in strict
-    mode.
+    ``warnings`` lists every lenient-mode repair (file, first row, rows, what); ``rejected``
+    every row set aside under ``max_bad_rows`` (file, row, reason, raw cost text), none of
+    which is in ``frame`` or ``rows_read``. Both are empty in strict mode.
     """
 
     frame: pd.DataFrame
@@ -67,6 +71,7 @@ class DailyCosts:
     files: tuple[SourceFile, ...]
     warnings: tuple[ReadWarning, ...] = ()
     granularity: Literal["day", "hour"] = "day"
+    rejected: tuple[RejectedRow, ...] = ()
 
     def to_cost_rows(self) -> list[CostRow]:
         """The frame as :class:`CostRow` models (day as ``date``, Tags as a dict).
@@ -161,6 +166,7 @@ def read_daily(
     *,
     lenient: bool = False,
     granularity: Literal["day", "hour"] = "day",
+    max_bad_rows: int = 0,
 ) -> DailyCosts:
     """Read billing export files into daily (or hourly) FOCUS rows (see :class:`DailyCosts`).
 
@@ -173,21 +179,28 @@ def read_daily(
     grouping column; a file must hold a single currency).
 
     ``lenient=True`` (opt-in) repairs two CSV defects instead of refusing the file: mixed
-    CRLF/LF line endings, and rows missing trailing fields when none of the missing columns is
-    one the mapping reads for money (they read as NULL). Every repair is listed in
-    ``DailyCosts.warnings``; nothing is dropped, and every other check stays as strict.
+    CRLF/LF line endings, and rows missing trailing fields (read as NULL; such a row is then
+    bad if a column its own cost needs is missing). It keeps a currency that is not a
+    3-letter code as given. ``max_bad_rows`` (lenient only) sets aside up to that many bad rows
+    per file (a failing row check: unparsable cost, empty mandatory field, bad timestamp, a
+    row longer than the header, ...): each is listed in ``DailyCosts.rejected`` with its raw
+    cost text and nothing of it is summed; one more and the file is refused as in strict mode.
+    Every repair is listed in ``DailyCosts.warnings``; every other check stays as strict.
 
     Raises InputError (naming the file, and the row and field where known) for a missing, empty,
     truncated or malformed file, an unknown header, a missing required column, a non-numeric or
     empty mandatory cost, an unparsable timestamp, an unknown CUR line item type, bad Tags JSON,
-    or more than one currency in a file; in lenient mode also for a short row missing a money
-    column. Raises ValueError when ``paths`` is empty or ``granularity`` is not day/hour.
+    or more than one currency in a file (lenient: more than ``max_bad_rows`` bad rows, or a
+    short row missing a column its cost needs). Raises ValueError when ``paths`` is empty,
+    ``granularity`` is not day/hour, or ``max_bad_rows`` is negative or set without lenient.
     """
     names = [os.fspath(p) for p in paths]
     if not names:
         raise ValueError("read_daily needs at least one path")
     if granularity not in ("day", "hour"):
         raise ValueError(f"granularity must be 'day' or 'hour', not {granularity!r}")
+    if max_bad_rows < 0 or (max_bad_rows and not lenient):
+        raise ValueError(f"max_bad_rows needs lenient=True and must be >= 0, not {max_bad_rows}")
     headers = [read_header(p) for p in names]
     spill = tempfile.mkdtemp(prefix="costguard-duckdb-")
     try:
@@ -197,7 +210,16 @@ def read_daily(
             for macro in MACROS:
                 con.execute(macro)
             scans = [
-                scan_file(con, h, p, i, lenient=lenient, granularity=granularity, workdir=spill)
+                scan_file(
+                    con,
+                    h,
+                    p,
+                    i,
+                    lenient=lenient,
+                    max_bad_rows=max_bad_rows,
+                    granularity=granularity,
+                    workdir=spill,
+                )
                 for i, (h, p) in enumerate(zip(headers, names, strict=True))
             ]
             _tag_map(con, scans, names)
@@ -205,7 +227,7 @@ def read_daily(
     finally:
         shutil.rmtree(spill, ignore_errors=True)
     files = tuple(
-        SourceFile(p, h.format, h.compressed, s.rows, s.currencies)
+        SourceFile(p, h.format, h.compressed, s.rows, s.currencies, len(s.rejected))
         for p, h, s in zip(names, headers, scans, strict=True)
     )
     return DailyCosts(
@@ -214,4 +236,5 @@ def read_daily(
         files=files,
         warnings=tuple(w for s in scans for w in s.warnings),
         granularity=granularity,
+        rejected=tuple(r for s in scans for r in s.rejected),
     )
