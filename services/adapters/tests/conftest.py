@@ -1,14 +1,26 @@
-"""Local HTTP servers replaying documented API responses, for the adapters' real SDKs."""
+"""Local HTTP servers replaying documented API responses, for the adapters' real SDKs; a real
+backend process (SQLite or PostgreSQL) and the poller as a process, for the poller tests."""
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
+import psycopg
 import pytest
+from costguard_core.client import BackendClient
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 
@@ -49,3 +61,126 @@ def http_server() -> Iterator[Callable[[Handler], str]]:
     for srv in servers:
         srv.shutdown()
         srv.server_close()
+
+
+PG_ADMIN = os.environ.get("COSTGUARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Backend:
+    """``python -m costguard_backend`` on a fixed port and database; start/kill/restart."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "ENVIRONMENT": "local",
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            "DATABASE_URL": self.database_url,
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "costguard_backend"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(300):
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("backend did not start")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def client(self) -> BackendClient:
+        return BackendClient(self.url, "dev-agent-key")
+
+    def stored_rows(self) -> int:
+        """Daily rows committed so far, read from the SQLite file (works while the API is down)."""
+        db = self.database_url.removeprefix("sqlite:///")
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            return con.execute("SELECT count(*) FROM cost_daily").fetchone()[0]
+
+
+@pytest.fixture()
+def backend(tmp_path: Path) -> Iterator[Backend]:
+    """A backend on a fresh SQLite file (not started)."""
+    b = Backend(f"sqlite:///{tmp_path / 'backend.db'}")
+    yield b
+    b.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A backend (not started) on a fresh SQLite file, then on a PostgreSQL database of its own
+    (created on ``COSTGUARD_TEST_PG``'s server, dropped afterwards)."""
+    if request.param == "sqlite":
+        b = Backend(f"sqlite:///{tmp_path / 'backend.db'}")
+        yield b
+        b.stop()
+        return
+    name = f"costguard_adapters_{secrets.token_hex(6)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    server = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    b = Backend(f"{server}/{name}")
+    try:
+        yield b
+    finally:
+        b.stop()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture()
+def start_poller(tmp_path: Path) -> Iterator[Callable[[Backend, Path], subprocess.Popen]]:
+    """``start_poller(backend, config)``: ``python -m costguard_adapters --once`` with state in
+    ``tmp_path/state`` and its log appended to ``tmp_path/poller.log``; killed if still running
+    at teardown."""
+    procs: list[subprocess.Popen] = []
+
+    def start(backend: Backend, config: Path) -> subprocess.Popen:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "BACKEND_URL": backend.url,
+            "COSTGUARD_API_KEY": "dev-agent-key",
+            "ADAPTERS_CONFIG": str(config),
+            "STATE_DIR": str(tmp_path / "state"),
+            "METRICS_PORT": str(free_port()),
+        }
+        with open(tmp_path / "poller.log", "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "costguard_adapters", "--once"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

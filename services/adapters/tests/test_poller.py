@@ -4,93 +4,25 @@ and a backend SIGKILLed in the middle of a poll (nothing lost, nothing counted t
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import sqlite3
 import subprocess
-import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from costguard_adapters import files  # noqa: F401  (registers "file")
 from costguard_adapters.registry import adapters
-from costguard_core.client import BackendClient
 from costguard_core.focus import read_daily
 from costguard_core.models import CostRow
+
+StartPoller = Callable[..., subprocess.Popen]
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "data"
 KOKU = EXAMPLES / "koku-local-1_cur_2018-06.csv.gz"  # 45 days, 13,380 daily rows
 CUR = EXAMPLES / "aws_cur_sample_anonymous.csv"  # 14 days, 427 daily rows
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Backend:
-    """``python -m costguard_backend`` on a fixed port and SQLite file; start/kill/restart."""
-
-    def __init__(self, db: Path) -> None:
-        self.db = db
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "ENVIRONMENT": "local",
-            "PORT": str(self.port),
-            "HOST": "127.0.0.1",
-            "DATABASE_URL": f"sqlite:///{self.db}",
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "costguard_backend"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(300):
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("backend did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-    def client(self) -> BackendClient:
-        return BackendClient(self.url, "dev-agent-key")
-
-    def stored_rows(self) -> int:
-        """Rows committed so far, read from the database file (works while the API is down)."""
-        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as con:
-            return con.execute("SELECT count(*) FROM cost_daily").fetchone()[0]
-
-
-@pytest.fixture()
-def backend(tmp_path: Path) -> Iterator[Backend]:
-    b = Backend(tmp_path / "backend.db")
-    yield b
-    b.stop()
 
 
 def write_config(tmp_path: Path, paths: list[Path], **top: object) -> Path:
@@ -106,23 +38,6 @@ def write_config(tmp_path: Path, paths: list[Path], **top: object) -> Path:
     return path
 
 
-def poller(tmp_path: Path, backend: Backend, config: Path) -> subprocess.Popen:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "BACKEND_URL": backend.url,
-        "COSTGUARD_API_KEY": "dev-agent-key",
-        "ADAPTERS_CONFIG": str(config),
-        "STATE_DIR": str(tmp_path / "state"),
-        "METRICS_PORT": str(free_port()),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "costguard_adapters", "--once"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "poller.log", "ab"),  # noqa: SIM115 (closed with the process)
-    )
-
-
 def day_sums(rows: list[CostRow]) -> dict[str, tuple[Decimal, Decimal]]:
     sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for r in rows:
@@ -131,7 +46,7 @@ def day_sums(rows: list[CostRow]) -> dict[str, tuple[Decimal, Decimal]]:
     return {day: (b.normalize(), e.normalize()) for day, (b, e) in sums.items()}
 
 
-def assert_stored_equals_source(backend: Backend, paths: list[Path]) -> None:
+def assert_stored_equals_source(backend, paths: list[Path]) -> None:
     expected = read_daily(paths).to_cost_rows()
     stored = backend.client().all_costs()
     assert len(stored) == len(expected)
@@ -154,12 +69,12 @@ def test_registry_names_and_schema() -> None:
 
 
 def test_backend_killed_mid_poll_loses_and_duplicates_nothing(
-    backend: Backend, tmp_path: Path
+    backend, tmp_path: Path, start_poller: StartPoller
 ) -> None:
     backend.start()
     total = len(read_daily([KOKU]).frame)
     config = write_config(tmp_path, [KOKU], retry_attempts=30, retry_max_wait_s=1)
-    proc = poller(tmp_path, backend, config)
+    proc = start_poller(backend, config)
     try:
         deadline = time.monotonic() + 90
         while backend.stored_rows() == 0:
@@ -181,9 +96,11 @@ def test_backend_killed_mid_poll_loses_and_duplicates_nothing(
     assert "backing off" in log
 
 
-def test_backend_down_for_whole_poll_spools_then_delivers(backend: Backend, tmp_path: Path) -> None:
+def test_backend_down_for_whole_poll_spools_then_delivers(
+    backend, tmp_path: Path, start_poller: StartPoller
+) -> None:
     config = write_config(tmp_path, [CUR], batch_size=100, retry_attempts=2, retry_max_wait_s=0.1)
-    first = poller(tmp_path, backend, config)  # nothing listens on backend.port yet
+    first = start_poller(backend, config)  # nothing listens on backend.port yet
     assert first.wait(120) == 3
     spooled = sorted((tmp_path / "state" / "spool").glob("*.json"))
     assert len(spooled) == 5  # 427 rows in batches of 100
@@ -191,7 +108,7 @@ def test_backend_down_for_whole_poll_spools_then_delivers(backend: Backend, tmp_
     marks = json.loads((tmp_path / "state" / "watermarks.json").read_text())
     assert marks["src"]["watermark"] == "2023-11-14"
     backend.start()
-    second = poller(tmp_path, backend, config)
+    second = start_poller(backend, config)
     assert second.wait(120) == 0, (tmp_path / "poller.log").read_text()[-3000:]
     assert not list((tmp_path / "state" / "spool").glob("*.json"))
     assert_stored_equals_source(backend, [CUR])
@@ -213,18 +130,20 @@ def focus_file(path: Path, costs: dict[int, str]) -> None:
     path.write_text(FOCUS_HEADER + "".join(lines))
 
 
-def test_restatement_within_window_updates_not_duplicates(backend: Backend, tmp_path: Path) -> None:
+def test_restatement_within_window_updates_not_duplicates(
+    backend, tmp_path: Path, start_poller: StartPoller
+) -> None:
     backend.start()
     export = tmp_path / "focus.csv"
     costs = {d: "10.00" for d in range(1, 11)}
     focus_file(export, costs)
     config = write_config(tmp_path, [export])
-    assert poller(tmp_path, backend, config).wait(120) == 0
+    assert start_poller(backend, config).wait(120) == 0
     assert backend.stored_rows() == 20
     # The provider restates Jan 9 (inside the 3-day window before the Jan 10 watermark) and
     # Jan 2 (outside it: long closed, not pulled again).
     focus_file(export, costs | {9: "12.345", 2: "99"})
-    assert poller(tmp_path, backend, config).wait(120) == 0
+    assert start_poller(backend, config).wait(120) == 0
     stored = backend.client().all_costs()
     assert len(stored) == 20
     by_day = day_sums(stored)

@@ -84,7 +84,8 @@ def test_spool_delivers_in_order_and_sets_aside_refused_batches(tmp_path: Path) 
         spool.put("file:a", [_row(day)])
     sent: list[int] = []
 
-    def send(source: str, rows: list[CostRow]) -> IngestResult:
+    def send(endpoint: str, source: str, rows: list[CostRow]) -> IngestResult:
+        assert endpoint == "ingest"
         day = rows[0].ChargePeriodStart.day
         sent.append(day)
         if day == 2:
@@ -106,7 +107,7 @@ def test_spool_stops_at_transient_failure_and_keeps_order(tmp_path: Path) -> Non
     for day in (1, 2):
         spool.put("file:a", [_row(day)])
 
-    def down(source: str, rows: list[CostRow]) -> IngestResult:
+    def down(endpoint: str, source: str, rows: list[CostRow]) -> IngestResult:
         raise httpx.ConnectError("connection refused")
 
     with pytest.raises(httpx.ConnectError):

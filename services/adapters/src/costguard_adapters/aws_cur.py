@@ -3,7 +3,8 @@
 Objects under the prefix are streamed to a temporary directory with boto3's managed transfer
 (never held in memory) and read by the core DuckDB reader, which detects each file's format
 (CSV, gzip CSV or Parquet) from its bytes. Manifests and other non-data keys are skipped by
-suffix, because a data export folder also holds ``*-Manifest.json`` files.
+suffix, because a data export folder also holds ``*-Manifest.json`` files. ``granularity: hour``
+gives hourly rows (CUR with hourly line items; FOCUS hourly exports).
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ from pydantic import Field, model_validator
 
 from costguard_adapters.registry import (
     Adapter,
-    ReadSettings,
+    ExportSettings,
     adapters,
     in_range,
     read_exports,
+    row_day,
 )
 
 _DATA_SUFFIXES = (".csv", ".csv.gz", ".gz", ".parquet", ".snappy.parquet")
 
 
-class CurSettings(ReadSettings):
+class CurSettings(ExportSettings):
     bucket: str | None = Field(None, title="S3 bucket", description="Bucket of the export.")
     prefix: str = Field("", title="S3 prefix", description="Key prefix of the export's files.")
     paths: list[str] = Field(
@@ -56,11 +58,7 @@ class CurAdapter(Adapter):
         s = self.settings
         assert isinstance(s, CurSettings)
         if s.paths:
-            return [
-                r
-                for r in read_exports(s.paths, lenient=s.lenient, max_bad_rows=s.max_bad_rows)
-                if in_range(r.ChargePeriodStart, start, end)
-            ]
+            return self._read(s.paths, start, end)
         s3 = boto3.client("s3", region_name=s.region, endpoint_url=s.endpoint_url)
         with tempfile.TemporaryDirectory(prefix="costguard-cur-") as tmp:
             files: list[str] = []
@@ -72,10 +70,12 @@ class CurAdapter(Adapter):
                         local = Path(tmp) / f"{len(files)}-{Path(obj['Key']).name}"
                         s3.download_file(s.bucket, obj["Key"], str(local))
                         files.append(str(local))
-            if not files:
-                return []
-            return [
-                r
-                for r in read_exports(files, lenient=s.lenient, max_bad_rows=s.max_bad_rows)
-                if in_range(r.ChargePeriodStart, start, end)
-            ]
+            return self._read(files, start, end) if files else []
+
+    def _read(self, paths: list[str], start: date | None, end: date | None) -> list[CostRow]:
+        s = self.settings
+        assert isinstance(s, CurSettings)
+        rows = read_exports(
+            paths, lenient=s.lenient, max_bad_rows=s.max_bad_rows, granularity=s.granularity
+        )
+        return [r for r in rows if in_range(row_day(r), start, end)]

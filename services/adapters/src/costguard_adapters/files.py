@@ -2,7 +2,8 @@
 
 ``file`` takes any format the reader detects (FOCUS, AWS CUR legacy/2.0, Azure cost details,
 GCP billing export CSV, OCI cost report); ``focus`` insists every file is FOCUS 1.0-1.3 (any
-provider: AWS FOCUS_1_2_AWS, Azure FocusCost, GCP FOCUS view, OCI FOCUS reports).
+provider: AWS FOCUS_1_2_AWS, Azure FocusCost, GCP FOCUS view, OCI FOCUS reports). Both give
+daily rows, or hourly rows with ``granularity: hour``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from pydantic import Field
 
 from costguard_adapters.registry import (
     Adapter,
-    ReadSettings,
+    ExportSettings,
     adapters,
     in_range,
     read_exports,
+    row_day,
 )
 
 
-class FileSettings(ReadSettings):
+class FileSettings(ExportSettings):
     paths: list[str] = Field(
         min_length=1,
         title="Export files",
@@ -44,8 +46,9 @@ class FileAdapter(Adapter):
             self.settings.paths,
             lenient=self.settings.lenient,
             max_bad_rows=self.settings.max_bad_rows,
+            granularity=self.settings.granularity,
         ):
-            if in_range(row.ChargePeriodStart, start, end):
+            if in_range(row_day(row), start, end):
                 yield row
 
 

@@ -1,7 +1,10 @@
 """``llm-usage``: LLM API usage from a file (JSON list or JSON lines of
 :class:`costguard_core.llm_pricing.LlmUsage` records), priced from the repo's model price
 table when a record gives tokens only. The backend's ``POST /api/v1/llm-usage`` takes the
-same records pushed by a gateway instead.
+same records pushed by a gateway instead, and both turn them into rows the same way: records
+with a ``timestamp`` are summed per UTC hour and leaf into hourly rows
+(``usage_hourly_rows``; the poller posts them to ``ingest-hourly``), records with only a
+``day`` per UTC day into daily rows (``usage_rows``).
 """
 
 from __future__ import annotations
@@ -12,16 +15,27 @@ from datetime import date
 from pathlib import Path
 
 from costguard_core.errors import InputError
-from costguard_core.llm_pricing import LlmUsage, UnknownModel, usage_rows
+from costguard_core.llm_pricing import (
+    LlmUsage,
+    UnknownModel,
+    leaf_key,
+    usage_hourly_rows,
+    usage_rows,
+)
 from costguard_core.models import CostRow
 from pydantic import Field, ValidationError
 
-from costguard_adapters.registry import Adapter, AdapterSettings, adapters, in_range
+from costguard_adapters.registry import Adapter, AdapterSettings, adapters, in_range, row_day
 
 
 class LlmUsageSettings(AdapterSettings):
     paths: list[str] = Field(
-        min_length=1, title="Usage files", description="JSON array or JSON-lines usage records."
+        min_length=1,
+        title="Usage files",
+        description="JSON array or JSON-lines usage records. Records with a timestamp become "
+        "hourly rows (UTC hour), records with only a day daily rows; a day-only record for a "
+        "day and leaf (provider, model, project, tags) that also has timestamped records is an "
+        "error (that day is the sum of its hours).",
     )
 
 
@@ -47,19 +61,54 @@ def read_records(path: str) -> list[LlmUsage]:
     return records
 
 
+def split_records(
+    records: list[tuple[str, int, LlmUsage]],
+) -> tuple[list[LlmUsage], list[LlmUsage]]:
+    """``(day-only records, timestamped records)`` of ``(path, record number, record)``.
+
+    Raises InputError naming file, record and field ``model`` for a record that must be priced
+    and cannot (:class:`UnknownModel`), and field ``day`` for a day-only record whose day and
+    leaf also have a timestamped record (the backend's ``POST /llm-usage`` refuses the same).
+    """
+    leaves: dict[tuple, tuple[str, int]] = {}
+    keyed = []
+    for path, number, record in records:
+        try:
+            key = (record.day, *leaf_key(record))
+        except UnknownModel as exc:
+            raise InputError(str(exc), path=path, row=number, field="model") from exc
+        keyed.append((path, number, record, key))
+        if record.timestamp is not None:
+            leaves.setdefault(key, (path, number))
+    for path, number, record, key in keyed:
+        if record.timestamp is None and key in leaves:
+            other_path, other = leaves[key]
+            raise InputError(
+                f"record {other} of {other_path} gives an hour of the same day, provider, model, "
+                "project and tags; a day given by hours is the sum of its hours: give this record "
+                "a timestamp too",
+                path=path,
+                row=number,
+                field="day",
+            )
+    daily = [r for _, _, r, _ in keyed if r.timestamp is None]
+    return daily, [r for _, _, r, _ in keyed if r.timestamp is not None]
+
+
 @adapters.register("llm-usage")
 class LlmUsageAdapter(Adapter):
-    """LLM usage files as FOCUS rows (ServiceCategory "AI and Machine Learning")."""
+    """LLM usage files as FOCUS rows (ServiceCategory "AI and Machine Learning"): hourly rows
+    for timestamped records, daily rows for day-only ones."""
 
     Settings = LlmUsageSettings
 
     def pull(self, start: date | None, end: date | None) -> Iterable[CostRow]:
         assert isinstance(self.settings, LlmUsageSettings)
-        records: list[LlmUsage] = []
-        for path in self.settings.paths:
-            try:
-                records += read_records(path)
-                rows = usage_rows(records)
-            except UnknownModel as exc:
-                raise InputError(str(exc), path=path, field="model") from exc
-        return [r for r in rows if in_range(r.ChargePeriodStart, start, end)]
+        records = [
+            (path, number, record)
+            for path in self.settings.paths
+            for number, record in enumerate(read_records(path), start=1)
+        ]
+        daily, hourly = split_records(records)
+        rows: list[CostRow] = [*usage_rows(daily), *usage_hourly_rows(hourly)]
+        return [r for r in rows if in_range(row_day(r), start, end)]

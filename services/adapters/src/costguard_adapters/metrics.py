@@ -6,11 +6,15 @@
 from prometheus_client import Counter, Gauge
 
 ROWS = Counter(
-    "costguard_adapter_rows_delivered_total", "Daily rows acknowledged by the backend", ["source"]
+    "costguard_adapter_rows_delivered_total",
+    "Cost rows (daily, or hourly for ingest-hourly batches) acknowledged by the backend",
+    ["source"],
 )
 FAILURES = Counter("costguard_adapter_poll_failures_total", "Failed polls", ["source"])
 ROWS_PULLED = Counter(
-    "costguard_adapter_rows_pulled_total", "Daily rows pulled and spooled", ["source"]
+    "costguard_adapter_rows_pulled_total",
+    "Cost rows (daily or hourly) pulled and spooled",
+    ["source"],
 )
 SPOOL_BATCHES = Gauge("costguard_adapter_spool_batches", "Batches waiting in the spool")
 RETRIES = Counter("costguard_adapter_delivery_retries_total", "Batch posts retried after a failure")

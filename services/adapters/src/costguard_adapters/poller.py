@@ -1,12 +1,14 @@
 """The poller: pulls each configured source on its schedule into the spool, then delivers the
 spool to the backend in order.
 
-A poll of a source pulls ``[watermark - restatement_days, today]`` (the first poll: from the
-source's ``start``, else everything), writes the rows to the spool in batches, and only then
-advances the watermark. Delivery posts each spooled batch with retries and exponential backoff
-(tenacity) on connection errors, 5xx, 408 and 429, and removes it once acknowledged. A batch
-whose acknowledgement was lost is sent again; the backend's ingest is idempotent on source + day
-+ dimensions + Tags (a changed cost replaces the old one), so nothing is counted twice.
+A poll of a source pulls the UTC days ``[watermark - restatement_days, today]`` (the first
+poll: from the source's ``start``, else everything), writes the rows to the spool in batches
+(daily rows and hourly rows in separate batches: hourly ones go to ``ingest-hourly``, every hour
+of a re-pulled day again), and only then advances the watermark (a UTC day, for hourly rows
+too). Delivery posts each spooled batch with retries and exponential backoff (tenacity) on
+connection errors, 5xx, 408 and 429, and removes it once acknowledged. A batch whose
+acknowledgement was lost is sent again; the backend's ingests are idempotent on source + day (or
+hour) + dimensions + Tags (a changed cost replaces the old one), so nothing is counted twice.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ from tenacity import (
 
 from costguard_adapters import metrics
 from costguard_adapters.config import PollerConfig, SourceConfig
-from costguard_adapters.registry import adapters
-from costguard_adapters.spool import Spool
+from costguard_adapters.registry import adapters, row_day
+from costguard_adapters.spool import HOURLY, Spool, endpoint_of
 from costguard_adapters.state import Watermarks
 
 __all__ = ["Poller", "SourceConfig", "batches"]
@@ -57,6 +59,18 @@ def batches(rows: Iterable[CostRow], size: int) -> Iterator[list[CostRow]]:
     it = iter(rows)
     while batch := list(islice(it, size)):
         yield batch
+
+
+def batches_by_endpoint(rows: Iterable[CostRow], size: int) -> Iterator[list[CostRow]]:
+    """Batches of at most ``size`` rows, each of one kind (daily or hourly), in pull order per
+    kind; a kind's partial batch is yielded at the end."""
+    pending: dict[str, list[CostRow]] = {}
+    for row in rows:
+        batch = pending.setdefault(endpoint_of(row), [])
+        batch.append(row)
+        if len(batch) >= size:
+            yield pending.pop(endpoint_of(row))
+    yield from (batch for batch in pending.values() if batch)
 
 
 def _label(source_key: str) -> str:
@@ -110,11 +124,11 @@ class Poller:
         key = f"{source.adapter}:{source.name}"
         latest: date | None = None
         count = 0
-        for batch in batches(adapter.pull(start, None), self.config.batch_size):
+        for batch in batches_by_endpoint(adapter.pull(start, None), self.config.batch_size):
             self.spool.put(key, batch)
             metrics.SPOOL_BATCHES.inc()
             count += len(batch)
-            newest = max(r.ChargePeriodStart for r in batch)
+            newest = max(row_day(r) for r in batch)
             latest = newest if latest is None else max(latest, newest)
         previous = self.watermarks.watermark(source.name)
         if latest is not None and previous is not None:
@@ -128,7 +142,8 @@ class Poller:
         log.info("source %s: %d rows from %s, watermark %s", source.name, count, start, latest)
         return count
 
-    def _send(self, source_key: str, rows: list[CostRow]) -> IngestResult:
+    def _send(self, endpoint: str, source_key: str, rows: list[CostRow]) -> IngestResult:
+        post = self.client.ingest_hourly if endpoint == HOURLY else self.client.ingest_costs
         retrying = Retrying(
             retry=retry_if_exception(_transient),
             wait=wait_exponential(multiplier=0.5, max=self.config.retry_max_wait_s),
@@ -136,7 +151,7 @@ class Poller:
             before_sleep=_retried,
             reraise=True,
         )
-        return retrying(self.client.ingest_costs, source_key, rows)
+        return retrying(post, source_key, rows)
 
     def flush(self) -> bool:
         """Deliver the spool in order; True when it is empty afterwards.
@@ -151,7 +166,9 @@ class Poller:
             delivered, rejected = [], []
         for item in delivered:
             metrics.ROWS.labels(_label(item.source)).inc(item.result.received)
-            log.info("batch %s delivered: %s", item.name, item.result.model_dump())
+            log.info(
+                "batch %s delivered to %s: %s", item.name, item.endpoint, item.result.model_dump()
+            )
         for _path, source_key in rejected:
             metrics.REJECTED.labels(_label(source_key)).inc()
         pending = len(self.spool.pending())

@@ -2,22 +2,25 @@
 
 Every adapter has a pydantic ``Settings`` model (each field with a title and description, so
 ``model_json_schema()`` documents the configuration) derived from :class:`AdapterSettings`,
-and ``pull(start, end)``. Restatement is the poller's job: it re-pulls the last
-``restatement_days`` before the watermark, because bills change for days after usage.
+and ``pull(start, end)``, which yields daily rows (``CostRow``) and/or hourly rows
+(``CostHourlyRow``, an aware UTC hour); the poller posts each kind to its own endpoint.
+Restatement is the poller's job: it re-pulls the last ``restatement_days`` before the watermark,
+because bills change for days after usage (for hourly rows: every hour of those days).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
-from typing import Any, ClassVar
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, Literal
 
 from costguard_core.errors import InputError
-from costguard_core.focus import read_daily
-from costguard_core.models import CostRow
+from costguard_core.focus import DailyCosts, read_daily
+from costguard_core.models import CostHourlyRow, CostRow
 from pydantic import BaseModel, Field, model_validator
 
 log = logging.getLogger("costguard.adapters")
@@ -48,11 +51,18 @@ class Adapter(ABC):
 
     @abstractmethod
     def pull(self, start: date | None, end: date | None) -> Iterable[CostRow]:
-        """FOCUS daily rows with ChargePeriodStart in ``[start, end]`` (None = unbounded)."""
+        """FOCUS rows whose UTC day (:func:`row_day`) is in ``[start, end]`` (None = unbounded):
+        ``CostRow`` (one UTC day) or ``CostHourlyRow`` (one UTC hour)."""
 
 
 def in_range(day: date, start: date | None, end: date | None) -> bool:
     return (start is None or day >= start) and (end is None or day <= end)
+
+
+def row_day(row: CostRow) -> date:
+    """The UTC day of a row: a daily row's ChargePeriodStart, an hourly row's hour's UTC day."""
+    start = row.ChargePeriodStart
+    return start.astimezone(UTC).date() if isinstance(start, datetime) else start
 
 
 def lenient_field() -> Any:
@@ -93,10 +103,53 @@ class ReadSettings(AdapterSettings):
         return self
 
 
+Granularity = Literal["day", "hour"]
+
+
+def granularity_field() -> Any:
+    """The ``granularity`` setting of the adapters reading files that may hold hours."""
+    return Field(
+        "day",
+        title="Granularity",
+        description="day: post UTC-day rows to /api/v1/costs/ingest. hour: read the files "
+        "with read_daily(granularity='hour') (each line item in the UTC hour its charge period "
+        "starts; never split) and post UTC-hour rows to /api/v1/costs/ingest-hourly, where the "
+        "backend keeps each day's daily rows equal to the sums of its hours. Use hour only for "
+        "sources with hourly line items (FOCUS hourly, CUR hourly); a source's day is given by "
+        "hours or by a day total, so switching a source back from hour to day is refused by the "
+        "backend for days it holds hours of (use a new source name).",
+    )
+
+
+class ExportSettings(ReadSettings):
+    """Settings of the adapters reading export files that may be hourly (file, focus, aws-cur)."""
+
+    granularity: Granularity = granularity_field()
+
+
+def hourly_rows(costs: DailyCosts) -> list[CostHourlyRow]:
+    """The frame of an hourly read as :class:`CostHourlyRow` models (the naive UTC hour made
+    aware, Tags as a dict); money is the reader's Decimal, unchanged."""
+    if costs.granularity != "hour":
+        raise ValueError("hourly_rows needs hourly rows (read with granularity='hour')")
+    rows = []
+    for rec in costs.frame.itertuples(index=False):
+        data = rec._asdict()
+        data["ChargePeriodStart"] = data["ChargePeriodStart"].to_pydatetime().replace(tzinfo=UTC)
+        data["Tags"] = json.loads(data["Tags"])
+        rows.append(CostHourlyRow(**data))
+    return rows
+
+
 def read_exports(
-    paths: Sequence[str | os.PathLike[str]], *, lenient: bool, max_bad_rows: int = 0
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    lenient: bool,
+    max_bad_rows: int = 0,
+    granularity: Granularity = "day",
 ) -> list[CostRow]:
-    """Daily rows of export files through the core reader, logging each lenient repair
+    """Rows of export files through the core reader: ``CostRow`` per UTC day, or with
+    ``granularity="hour"`` ``CostHourlyRow`` per UTC hour. Logs each lenient repair
     (WARNING) and each row set aside under ``max_bad_rows`` (ERROR, with its raw cost text).
 
     Raises costguard_core.errors.InputError (naming file, row and field) on bad input, and
@@ -104,7 +157,7 @@ def read_exports(
     lenient read keeps a non-ISO code such as koku's "MC" as given, but the backend stores
     3-letter ISO 4217 codes only, so such rows are never posted.
     """
-    daily = read_daily(paths, lenient=lenient, max_bad_rows=max_bad_rows)
+    daily = read_daily(paths, lenient=lenient, max_bad_rows=max_bad_rows, granularity=granularity)
     for warning in daily.warnings:
         log.warning("lenient read repaired %s", warning)
     for rejected in daily.rejected:
@@ -120,7 +173,7 @@ def read_exports(
                     path=source.path,
                     field="BillingCurrency",
                 )
-    return daily.to_cost_rows()
+    return [*hourly_rows(daily)] if granularity == "hour" else daily.to_cost_rows()
 
 
 class Registry:

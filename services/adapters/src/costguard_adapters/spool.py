@@ -2,11 +2,15 @@
 backend has acknowledged it, so a backend outage (or a poller crash) loses nothing.
 
 Layout under ``<state_dir>/spool``: one file per batch, ``<seq:012d>.json`` holding
-``{"source": "<adapter>:<name>", "rows": [CostRow JSON, money as decimal strings]}``, written
-atomically. Batches are delivered strictly in ``seq`` order, so a restated value spooled later
-is never overwritten by an older value of the same row. A batch the backend refuses for good
-(4xx other than 408/429: the rows themselves are bad) is moved to ``spool/rejected/`` beside a
-``.error`` file, because retrying cannot help and it must not block the batches behind it.
+``{"source": "<adapter>:<name>", "endpoint": "ingest" | "ingest-hourly", "rows": [...]}``,
+written atomically: ``ingest`` batches hold ``CostRow`` JSON for ``POST /api/v1/costs/ingest``,
+``ingest-hourly`` ones ``CostHourlyRow`` JSON for ``POST /api/v1/costs/ingest-hourly`` (money as
+decimal strings in both). A file without ``endpoint`` (spooled before hourly rows existed) is an
+``ingest`` batch and is delivered as one. Batches are delivered strictly in ``seq`` order, so
+a restated value spooled later is never overwritten by an older value of the same row. A batch
+the backend refuses for good (4xx other than 408/429: the rows themselves are bad), or one
+naming an unknown endpoint, is moved to ``spool/rejected/`` beside a ``.error`` file, because
+retrying cannot help and it must not block the batches behind it.
 """
 
 from __future__ import annotations
@@ -19,11 +23,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from costguard_core.client import BackendError
-from costguard_core.models import CostRow, IngestResult
+from costguard_core.models import CostHourlyRow, CostRow, IngestResult
 
 from costguard_adapters.state import atomic_write
 
 log = logging.getLogger("costguard.adapters.spool")
+
+#: Spool endpoint names and the row model each batch holds.
+DAILY, HOURLY = "ingest", "ingest-hourly"
+ROW_MODELS: dict[str, type[CostRow]] = {DAILY: CostRow, HOURLY: CostHourlyRow}
+
+
+def endpoint_of(row: CostRow) -> str:
+    """``"ingest-hourly"`` for a ``CostHourlyRow``, ``"ingest"`` for a daily ``CostRow``."""
+    return HOURLY if isinstance(row, CostHourlyRow) else DAILY
+
+
+class SpoolFileError(ValueError):
+    """A spooled batch names an endpoint this poller does not know (it is set aside)."""
 
 
 def permanent(exc: BaseException) -> bool:
@@ -37,10 +54,12 @@ def permanent(exc: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class Delivered:
-    """One acknowledged batch: its spool file name, source and the backend's counts."""
+    """One acknowledged batch: its spool file name, source, endpoint and the backend's counts
+    (of hourly rows for an ``ingest-hourly`` batch)."""
 
     name: str
     source: str
+    endpoint: str
     result: IngestResult
 
 
@@ -59,39 +78,55 @@ class Spool:
         return sorted(p for p in self.dir.glob("*.json") if p.stem.isdigit())
 
     def put(self, source: str, rows: list[CostRow]) -> Path:
-        """Write one batch durably and return its file."""
+        """Write one batch durably and return its file. Its endpoint follows from the rows
+        (:func:`endpoint_of`); ValueError for a batch mixing daily and hourly rows."""
+        endpoints = {endpoint_of(r) for r in rows}
+        if len(endpoints) != 1:
+            raise ValueError(f"a batch holds one kind of row, not {sorted(endpoints)}")
         path = self.dir / f"{self._next:012d}.json"
-        payload = {"source": source, "rows": [r.model_dump(mode="json") for r in rows]}
+        payload = {
+            "source": source,
+            "endpoint": endpoints.pop(),
+            "rows": [r.model_dump(mode="json") for r in rows],
+        }
         atomic_write(path, json.dumps(payload, separators=(",", ":")).encode())
         self._next += 1
         return path
 
     def deliver(
-        self, send: Callable[[str, list[CostRow]], IngestResult]
+        self, send: Callable[[str, str, list[CostRow]], IngestResult]
     ) -> tuple[list[Delivered], list[tuple[Path, str]]]:
-        """Post pending batches in order with ``send(source, rows)``; remove each once acked.
+        """Post pending batches in order with ``send(endpoint, source, rows)`` (``rows`` are
+        ``CostHourlyRow`` for ``"ingest-hourly"``); remove each once acked.
 
         Returns ``(delivered, rejected)``, rejected as ``(moved file, source)`` pairs. A
         transient failure (``send`` raising anything that :func:`permanent` does not accept,
         once its own retries are spent) stops delivery and is re-raised; the failed batch and
-        every later one stay spooled.
+        every later one stay spooled. A batch naming an unknown endpoint is set aside like a
+        refused one (its ``.error`` says so).
         """
         delivered: list[Delivered] = []
         rejected: list[tuple[Path, str]] = []
         for path in self.pending():
             payload = json.loads(path.read_text(encoding="utf-8"))
-            rows = [CostRow.model_validate(r) for r in payload["rows"]]
+            endpoint = payload.get("endpoint", DAILY)  # absent: spooled by an older poller
             try:
-                result = send(payload["source"], rows)
+                model = ROW_MODELS.get(endpoint)
+                if model is None:
+                    raise SpoolFileError(
+                        f"{path}: unknown endpoint {endpoint!r} (known: {', '.join(ROW_MODELS)})"
+                    )
+                rows = [model.model_validate(r) for r in payload["rows"]]
+                result = send(endpoint, payload["source"], rows)
             except Exception as exc:
-                if not permanent(exc):
+                if not (permanent(exc) or isinstance(exc, SpoolFileError)):
                     raise
                 target = self.rejected_dir / path.name
                 atomic_write(target.with_suffix(".error"), str(exc).encode())
                 os.replace(path, target)
-                log.error("batch %s refused by the backend, kept in %s: %s", path.name, target, exc)
+                log.error("batch %s refused, kept in %s: %s", path.name, target, exc)
                 rejected.append((target, payload["source"]))
                 continue
             path.unlink()  # only now: the backend has committed the batch
-            delivered.append(Delivered(path.name, payload["source"], result))
+            delivered.append(Delivered(path.name, payload["source"], endpoint, result))
         return delivered, rejected
