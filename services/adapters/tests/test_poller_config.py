@@ -10,6 +10,7 @@ import httpx
 import pytest
 from costguard_adapters.config import ConfigError, load_config
 from costguard_adapters.poller import Poller
+from costguard_adapters.registry import load_all
 from costguard_adapters.spool import Spool
 from costguard_core.client import BackendClient, BackendError
 from costguard_core.models import CostRow, IngestResult
@@ -21,6 +22,8 @@ def test_example_config_is_valid() -> None:
     config = load_config(ROOT / "config" / "adapters.example.yaml")
     assert [s.name for s in config.sources] == ["focus-sample", "koku-cur"]
     assert config.sources[1].start == date(2018, 6, 1)
+    settings = load_all().get("file").Settings.model_validate(config.sources[0].settings)
+    assert settings.granularity == "day"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
