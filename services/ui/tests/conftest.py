@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from costguard_core.client import BackendClient
 from costguard_core.models import (
     ActionCreate,
     ActionPublic,
-    AnomalyCreate,
+    AnomalyPost,
     AnomalyPublic,
     CostRow,
     RootCause,
@@ -128,12 +128,17 @@ Seed = Callable[..., tuple[AnomalyPublic, ActionPublic]]
 
 @pytest.fixture
 def seed(agent: BackendClient) -> Seed:
-    """``seed(severity=, impact=, saving=, costs=False)`` posts one anomaly and one action proposed
-    for it; with ``costs``, also the scope's daily rows: ``HISTORY_DAYS`` days of
-    ``NORMAL_DAILY`` USD, then the 3 anomaly days each ``impact / 3`` (to the cent) above it."""
+    """``seed(severity=, impact=, saving=, costs=False, detected_at=None)`` posts one anomaly
+    (with ``detected_at``, as the hourly path does) and one action proposed for it; with
+    ``costs``, also the scope's daily rows: ``HISTORY_DAYS`` days of ``NORMAL_DAILY`` USD, then
+    the 3 anomaly days each ``impact / 3`` (to the cent) above it."""
 
     def _seed(
-        severity: str = "high", impact: float = 1234.5, saving: str = "321.09", costs: bool = False
+        severity: str = "high",
+        impact: float = 1234.5,
+        saving: str = "321.09",
+        costs: bool = False,
+        detected_at: datetime | None = None,
     ) -> tuple[AnomalyPublic, ActionPublic]:
         tag = uuid.uuid4().hex[:10]
         start = date(2026, 10, 1) + timedelta(days=int(tag[:2], 16) % 28)
@@ -153,8 +158,9 @@ def seed(agent: BackendClient) -> Seed:
                 ],
             )  # fmt: skip
         anomaly = agent.create_anomaly(
-            AnomalyCreate(
+            AnomalyPost(
                 id=f"ui-test-{tag}",
+                detected_at=detected_at,
                 start=start,
                 end=start + timedelta(days=2),
                 scope={"ServiceName": "Amazon EC2", "SubAccountId": f"acct-{tag}"},

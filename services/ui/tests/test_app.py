@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -100,6 +101,22 @@ def test_anomaly_page_chart_causes_and_approve_with_comment(
     assert "approved after checking the job owner" in str(approved.detail)
     timeline = [df.value for df in at.dataframe if "to_status" in df.value.columns][0]
     assert list(timeline["to_status"])[-1] == "approved"
+
+
+def test_hourly_anomaly_shows_when_it_was_raised_daily_shows_nothing(
+    ui_env: str, seed: Seed
+) -> None:
+    hourly, _ = seed(detected_at=datetime(2026, 10, 3, 4, tzinfo=UTC))
+    daily, _ = seed()
+    raised = "raised 2026-10-03 04:00 UTC (hourly)"
+    overview = rows_by_id(load(), "severity")
+    assert overview[hourly.id]["detected_at"] == raised
+    assert overview[daily.id]["detected_at"] == ""
+    at = load("views/anomaly.py", anomaly=hourly.id)
+    assert f"UTC days {hourly.start} → {hourly.end}; {raised}; id {hourly.id}" in texts(at.caption)
+    at = load("views/anomaly.py", anomaly=daily.id)
+    assert f"UTC days {daily.start} → {daily.end}; id {daily.id}" in texts(at.caption)
+    assert not any("raised" in c for c in texts(at.caption))
 
 
 def test_stale_second_approval_shows_the_state(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from costguard_core.client import BackendError
@@ -64,13 +64,30 @@ def test_top_root_cause_is_the_largest() -> None:
 def test_frames_have_the_documented_columns() -> None:
     frame = tables.anomalies_frame([anomaly(7.0)])
     assert list(frame.columns) == [
-        "id", "start", "end", "scope", "severity", "status", "impact_usd", "top_root_cause"
+        "id", "start", "end", "detected_at", "scope", "severity", "status", "impact_usd",
+        "top_root_cause",
     ]  # fmt: skip
     assert frame.loc[0, "scope"] == "ServiceName=BigQuery, SubAccountId=proj-1"
+    assert frame.loc[0, "detected_at"] == ""  # a daily anomaly: nothing
     acts = tables.actions_frame([action(4, "12.345", ActionStatus.executed)])
     assert acts.loc[0, "estimated_monthly_saving_usd"] == "12.345"
     assert acts.loc[0, "approved_by"] == "approver"
     assert tables.audit_frame([]).empty
+
+
+def test_raised_text_of_hourly_anomalies_in_utc() -> None:
+    daily = anomaly(7.0)
+    assert tables.raised_text(daily) == ""
+    cet = timezone(timedelta(hours=1))
+    for at in (
+        datetime(2024, 3, 2, 4, tzinfo=UTC),
+        datetime(2024, 3, 2, 5, tzinfo=cet),  # shown in UTC
+        datetime(2024, 3, 2, 4),  # naive: the backend's UTC
+    ):
+        hourly = daily.model_copy(update={"detected_at": at})
+        assert tables.raised_text(hourly) == "raised 2024-03-02 04:00 UTC (hourly)"
+    frame = tables.anomalies_frame([daily, daily.model_copy(update={"detected_at": at})])
+    assert list(frame["detected_at"]) == ["", "raised 2024-03-02 04:00 UTC (hourly)"]
 
 
 def test_conflict_message_names_the_current_state() -> None:

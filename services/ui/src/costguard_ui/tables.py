@@ -7,6 +7,7 @@ Money: anomaly impacts are USD floats (estimates from the detector); action savi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal
 
 import pandas as pd
@@ -63,13 +64,26 @@ def top_root_cause(causes: list[RootCause]) -> str:
     return f"{where} ({top.share:.0%})"
 
 
+def raised_text(anomaly: AnomalyPublic) -> str:
+    """``raised 2024-03-02 04:00 UTC (hourly)`` for an anomaly found on hourly rows (its
+    ``detected_at``: the end of the first hour whose data showed it, shown in UTC; a naive value
+    is read as UTC, as the backend stores it), ``""`` for a daily one (``detected_at`` null)."""
+    at = anomaly.detected_at
+    if at is None:
+        return ""
+    utc = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    return f"raised {utc:%Y-%m-%d %H:%M} UTC (hourly)"
+
+
 def anomalies_frame(anomalies: list[AnomalyPublic]) -> pd.DataFrame:
-    """One row per anomaly: start, end, scope, severity, status, impact_usd, top_root_cause."""
+    """One row per anomaly: start, end, detected_at (:func:`raised_text`, ``""`` for daily
+    anomalies), scope, severity, status, impact_usd, top_root_cause."""
     rows = [
         {
             "id": a.id,
             "start": a.start,
             "end": a.end,
+            "detected_at": raised_text(a),
             "scope": ", ".join(f"{k}={v}" for k, v in sorted(a.scope.items())),
             "severity": a.severity,
             "status": a.status,
@@ -78,7 +92,17 @@ def anomalies_frame(anomalies: list[AnomalyPublic]) -> pd.DataFrame:
         }
         for a in anomalies
     ]
-    columns = ["id", "start", "end", "scope", "severity", "status", "impact_usd", "top_root_cause"]
+    columns = [
+        "id",
+        "start",
+        "end",
+        "detected_at",
+        "scope",
+        "severity",
+        "status",
+        "impact_usd",
+        "top_root_cause",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

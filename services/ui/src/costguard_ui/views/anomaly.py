@@ -1,5 +1,6 @@
-"""Anomaly page: spend against the expected band, root causes with their share, the proposed
-action with its estimate and risk, Approve/Reject, the action's timeline, and feedback.
+"""Anomaly page: its UTC days (and, for one found on hourly rows, when it was raised), spend
+against the expected band, root causes with their share, the proposed action with its estimate
+and risk, Approve/Reject, the action's timeline, and feedback.
 
 The anomaly shown is ``?anomaly=<id>`` from the URL, else the one picked in the selector.
 """
@@ -95,7 +96,12 @@ def details(anomaly_id: str) -> None:
             anomaly = client.get_anomaly(anomaly_id)
             scope = ", ".join(f"{k}={v}" for k, v in sorted(anomaly.scope.items())) or "all spend"
             st.subheader(f"{anomaly.severity.capitalize()} anomaly on {scope}")
-            st.caption(f"UTC days {anomaly.start} → {anomaly.end}; id {anomaly.id}")
+            raised = tables.raised_text(anomaly)
+            st.caption(
+                f"UTC days {anomaly.start} → {anomaly.end}; "
+                + (f"{raised}; " if raised else "")
+                + f"id {anomaly.id}"
+            )
             cols = st.columns(4)
             cols[0].metric("Impact (USD)", tables.usd(anomaly.impact_usd))
             cols[1].metric("Confidence", f"{anomaly.confidence:.0%}")
