@@ -47,6 +47,10 @@ def test_example_config_is_valid() -> None:
             "source name 'a' appears twice",
         ),
         ("sources: [{name: a, adapter: file, typo: 1, settings: {paths: [x]}}]", "typo"),
+        (
+            "sources: [{name: a, adapter: file, settings: {paths: [x], granularty: hour}}]",
+            r"sources\[0\]\.settings\.granularty: Extra inputs are not permitted",
+        ),
     ],
 )
 def test_bad_config_names_file_and_field(tmp_path: Path, text: str, message: str) -> None:

@@ -21,13 +21,16 @@ from typing import Any, ClassVar, Literal
 from costguard_core.errors import InputError
 from costguard_core.focus import DailyCosts, read_daily
 from costguard_core.models import CostHourlyRow, CostRow
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 log = logging.getLogger("costguard.adapters")
 
 
 class AdapterSettings(BaseModel):
-    """Settings every source has."""
+    """Settings every source has. Unknown keys are refused (a typo such as ``granularty``
+    would otherwise leave a source silently on its defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     restatement_days: int = Field(
         3,
