@@ -184,3 +184,52 @@ def start_poller(tmp_path: Path) -> Iterator[Callable[[Backend, Path], subproces
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+class FakeVultr:
+    """A scriptable Vultr billing API v2 (the documented response shapes of ../shared/data/vultr:
+    ``billing_invoices``, ``invoice_items``, ``pending_charges``, ``billing_history`` lists with
+    ``meta.links``, and ``account``). A test changes the lists between polls; amounts are given
+    as decimal text and sent as JSON numbers. ``account_pending`` None: the items' sum."""
+
+    def __init__(self) -> None:
+        self.invoices: list[tuple[dict, list[dict]]] = []
+        self.pending: list[dict] = []
+        self.history: list[dict] = []
+        self.account_pending: str | None = None
+        self.requests: list[str] = []
+
+    @staticmethod
+    def _numbers(records: list[dict]) -> list[dict]:
+        money = ("total", "amount", "unit_price", "balance")
+        return [{k: float(v) if k in money else v for k, v in r.items()} for r in records]
+
+    def handle(self, method: str, path: str, body: bytes) -> tuple[int, dict]:
+        from decimal import Decimal
+        from urllib.parse import urlparse
+
+        route = urlparse(path).path
+        self.requests.append(route)
+        meta = {"meta": {"total": 0, "links": {"next": "", "prev": ""}}}
+        if route == "/v2/billing/invoices":
+            return 200, {"billing_invoices": self._numbers([h for h, _ in self.invoices]), **meta}
+        for header, items in self.invoices:
+            if route == f"/v2/billing/invoices/{header['id']}/items":
+                return 200, {"invoice_items": self._numbers(items), **meta}
+        if route == "/v2/billing/pending-charges":
+            return 200, {"pending_charges": self._numbers(self.pending)}
+        if route == "/v2/billing/history":
+            return 200, {"billing_history": self._numbers(self.history), **meta}
+        if route == "/v2/account":
+            total = sum((Decimal(p["total"]) for p in self.pending), Decimal(0))
+            figure = self.account_pending or str(total)
+            return 200, {"account": {"name": "Example Account", "balance": -100.55,
+                                     "pending_charges": float(figure)}}  # fmt: skip
+        return 404, {"error": route}
+
+
+@pytest.fixture()
+def vultr_api(http_server) -> tuple[FakeVultr, str]:
+    """A :class:`FakeVultr` served on a local port: ``(api, base_url)``."""
+    api = FakeVultr()
+    return api, http_server(api.handle)

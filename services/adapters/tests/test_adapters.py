@@ -205,12 +205,14 @@ def test_azure_next_link_is_refused_not_dropped(http_server) -> None:
         list(adapter.pull(date(2018, 3, 1), date(2018, 3, 31)))
 
 
-def test_vultr_invoices_items_and_pending_charges(http_server) -> None:
+def test_vultr_invoices_items_and_pending_charges(http_server, caplog) -> None:
     vultr = SHARED / "vultr"
     files = {
         "/v2/billing/invoices": "govultr_fixture_billing_invoices.json",
         "/v2/billing/invoices/123456/items": "govultr_fixture_billing_invoices_123456_items.json",
         "/v2/billing/pending-charges": "govultr_fixture_billing_pending_charges.json",
+        "/v2/billing/history": "govultr_fixture_billing_history.json",
+        "/v2/account": "openapi_example_account.json",  # govultr has no account fixture
     }
     auth = []
 
@@ -220,9 +222,12 @@ def test_vultr_invoices_items_and_pending_charges(http_server) -> None:
         data = json.loads((vultr / files[parsed.path]).read_text())
         if parsed.path == "/v2/billing/invoices":
             data["billing_invoices"][0]["id"] = 123456  # the fixture's items belong to 123456
+        if parsed.path == "/v2/billing/history":  # the history's invoice is the same one
+            data["billing_history"][0]["id"] = 123456
         return 200, data
 
     url = http_server(handle)
+    caplog.set_level("WARNING", logger="costguard.adapters")
     rows = list(adapters.build("vultr", {"api_key": "k", "base_url": url}).pull(None, None))
     want = sum(
         Decimal(str(i["total"]))
@@ -230,9 +235,20 @@ def test_vultr_invoices_items_and_pending_charges(http_server) -> None:
         for key in ("invoice_items", "pending_charges")
         for i in json.loads((vultr / name).read_text()).get(key, [])
     )
+    assert want == Decimal("12.35")
+    # The history holds the invoice only (counted through its items): no credit, no row.
     assert sum(r.BilledCost for r in rows) == want
     compute = [r for r in rows if r.ServiceName == "Vultr Cloud Compute"]
     assert len(compute) == 14  # 2018-03-18 .. 2018-03-31, the item's UTC days
+    assert {r.ResourceId for r in compute} == {"1.1.1.1 (1024 MB)"}
+    assert {r.ResourceId for r in rows if r.ServiceName == "Load Balancer"} == {
+        "Load Balancer (my-loadbalancer)"
+    }
+    # The history's invoice amount (2.35) equals its items: no warning about it. The account
+    # example (60.25 pending) is not the pending fixture (10): a warning names both.
+    warnings = [r.getMessage() for r in caplog.records]
+    assert not [w for w in warnings if "billing history" in w]
+    assert [w for w in warnings if "pending_charges 60.25" in w and "10.00" in w]
 
 
 def test_llm_usage_file_priced_from_table(tmp_path) -> None:

@@ -93,6 +93,7 @@ class Poller:
         self.config = config
         self.client = client
         self.default_interval_s = default_interval_s
+        self.state_dir = state_dir
         self.watermarks = Watermarks(state_dir)
         self.spool = Spool(state_dir)
         metrics.SPOOL_BATCHES.set(len(self.spool.pending()))
@@ -119,7 +120,9 @@ class Poller:
         spooled before the error stay spooled and the watermark does not move.
         """
         started = time.time()
-        adapter = adapters.build(source.adapter, source.settings)
+        adapter = adapters.build(
+            source.adapter, source.settings, state_dir=self.state_dir / "adapters" / source.name
+        )
         start = self.window_start(source, adapter.settings.restatement_days)
         key = f"{source.adapter}:{source.name}"
         latest: date | None = None

@@ -16,6 +16,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from costguard_core.errors import InputError
@@ -44,10 +45,16 @@ class AdapterSettings(BaseModel):
 
 
 class Adapter(ABC):
-    """One billing source. ``Settings`` is the pydantic model of its configuration."""
+    """One billing source. ``Settings`` is the pydantic model of its configuration.
+
+    ``state_dir`` is a folder the source may keep state in between polls (the poller gives each
+    source ``<STATE_DIR>/adapters/<source name>`` through :meth:`Registry.build`; None outside
+    the poller). Only ``vultr`` uses it (its pending-charge snapshots).
+    """
 
     name: ClassVar[str]
     Settings: ClassVar[type[AdapterSettings]]
+    state_dir: Path | None = None
 
     def __init__(self, settings: AdapterSettings) -> None:
         self.settings = settings
@@ -202,10 +209,13 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(self._adapters)
 
-    def build(self, name: str, settings: dict) -> Adapter:
-        """An adapter from its name and raw settings (pydantic.ValidationError if invalid)."""
+    def build(self, name: str, settings: dict, *, state_dir: Path | None = None) -> Adapter:
+        """An adapter from its name and raw settings (pydantic.ValidationError if invalid),
+        with ``state_dir`` as its :attr:`Adapter.state_dir`."""
         cls = self.get(name)
-        return cls(cls.Settings.model_validate(settings))
+        adapter = cls(cls.Settings.model_validate(settings))
+        adapter.state_dir = state_dir
+        return adapter
 
 
 adapters = Registry()
