@@ -252,6 +252,10 @@ ADAPTER_TESTS = {
     "vultr/govultr_fixture_billing_pending_charges.json": "test_adapters.py",
     "vultr/openapi_example_billing_invoices.json": "test_adapters_vultr_openapi.py",
     "vultr/openapi_example_billing_invoice_items.json": "test_adapters_vultr_openapi.py",
+    # Read by the adapter since it derives credits and checks invoices and pending charges:
+    "vultr/openapi_example_account.json": "test_adapters_vultr_openapi.py",
+    "vultr/openapi_example_billing_history.json": "test_adapters_vultr_openapi.py",
+    "vultr/govultr_fixture_billing_history.json": "test_adapters.py",
 }
 #: Not billing exports, or not a source CostGuard reads (docs/adapters/README.md, "Samples").
 NOT_READ = {
@@ -260,10 +264,6 @@ NOT_READ = {
     "azure_finops_toolkit/open-data/Services.csv": "reference table, no costs",
     "koku/aws/koku-local-Manifest.json": "CUR manifest, no costs",
     "koku/oci/reports_usage-csv_0001000000829494.csv": "OCI usage report, no cost columns",
-    "vultr/openapi_example_account.json": "account balance, no spend per day",
-    "vultr/openapi_example_billing_history.json": "invoices and payments: the invoice "
-    "items read instead hold the same money per service and day",
-    "vultr/govultr_fixture_billing_history.json": "as openapi_example_billing_history",
     "vultr/openapi_example_billing_invoice.json": "one invoice header; its items are read",
     "vultr/govultr_fixture_billing_invoices_123456.json": "one invoice header; its items are read",
     "azure_rest_api_examples/consumption_UsageDetailsListByMCABillingAccount.json": "Consumption "

@@ -26,6 +26,19 @@ def test_example_config_is_valid() -> None:
     assert settings.granularity == "day"  # type: ignore[attr-defined]
 
 
+def test_example_config_vultr_block_is_valid(tmp_path: Path) -> None:
+    """The commented-out vultr source of the example, uncommented, is a valid source."""
+    text = (ROOT / "config" / "adapters.example.yaml").read_text()
+    block = text[text.index("  # - name: vultr-main") :]
+    uncommented = "\n".join(line.replace("  # ", "  ", 1) for line in block.splitlines())
+    path = tmp_path / "adapters.yaml"
+    path.write_text(text + "\n" + uncommented + "\n")
+    config = load_config(path)
+    assert config.sources[-1].name == "vultr-main"
+    settings = load_all().get("vultr").Settings.model_validate(config.sources[-1].settings)
+    assert settings.restatement_days == 45 and settings.include_pending  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -78,7 +78,8 @@ def _label(source_key: str) -> str:
 
 
 class Poller:
-    """Runs the sources of ``config`` against ``client``, keeping state in ``state_dir``.
+    """Runs the sources of ``config`` against ``client``, keeping state in ``state_dir``
+    (watermarks, spool, and ``adapters/<source name>/`` handed to each source's adapter).
 
     ``default_interval_s`` is the period of a source without ``interval_s``.
     """

@@ -110,7 +110,11 @@ def _money(record: dict[str, Any], name: str, where: str) -> Decimal:
 class VultrAdapter(Adapter):
     """Daily Vultr spend from invoice items, pending-charge growth and billing-history credits.
 
-    ``clock`` (tests) returns the aware UTC time of the poll; default: now.
+    ``pull(start, end)`` returns ``CostRow``s of UTC days in ``[start, end]`` (USD) and saves the
+    pending-charge state in ``state_dir`` (kept in the instance when None) before returning.
+    Raises InputError naming the API record and field for a malformed one, httpx.HTTPError
+    for a failed request, ValueError naming the state file when it is unreadable. ``clock``
+    (tests) returns the aware UTC time of the poll; default :func:`utc_now`.
     """
 
     Settings = VultrSettings
@@ -155,7 +159,9 @@ class VultrAdapter(Adapter):
         account: dict[str, Any] | None = None
         with httpx.Client(base_url=s.base_url, headers=headers, timeout=30) as client:
             for inv in self._get(client, "/v2/billing/invoices", "billing_invoices"):
-                issued = _time(inv, "date", f"vultr invoice {inv.get('id')}")
+                if inv.get("id") in (None, ""):
+                    raise InputError("invoice without an id", path="vultr invoices", field="id")
+                issued = _time(inv, "date", f"vultr invoice {inv['id']}")
                 if start is None or issued.date() >= start:
                     path = f"/v2/billing/invoices/{inv['id']}/items"
                     items[str(inv["id"])] = list(self._get(client, path, "invoice_items"))
@@ -167,13 +173,15 @@ class VultrAdapter(Adapter):
         rows = _credit_rows(history, items)
         if s.include_pending:
             state = self._state()
-            listed = set()
-            for i, item in enumerate(pending):
+            totals: dict[tuple[str, str, datetime], Decimal] = defaultdict(Decimal)
+            for i, item in enumerate(pending):  # items of one key (if ever) are one snapshot
                 where = f"vultr pending charge {i}"
-                product, description = item.get("product") or "Vultr", item.get("description") or ""
                 begins = _time(item, "start_date", where)
-                state.observe(product, description, begins, _money(item, "total", where), now)
-                listed.add((product, description, begins.isoformat()))
+                key = (item.get("product") or "Vultr", item.get("description") or "", begins)
+                totals[key] += _money(item, "total", where)
+            for (product, description, begins), total in totals.items():
+                state.observe(product, description, begins, total, now)
+            listed = {(p, d, b.isoformat()) for p, d, b in totals}
             _check_account(account or {}, pending)
             for it in state.items.values():
                 it.closed = it.closed or covers(it.start.date())
@@ -267,7 +275,11 @@ def _credit_rows(
 
 
 def _check_account(account: dict[str, Any], pending: list[dict[str, Any]]) -> None:
-    """WARNING when the account's pending_charges differs from the items' sum, to the cent."""
+    """WARNING when the account's pending_charges differs from the items' sum, to the cent (or
+    is missing: the check cannot be made)."""
+    if account.get("pending_charges") is None:
+        log.warning("vultr account has no pending_charges: the pending charges are unchecked")
+        return
     figure = _money(account, "pending_charges", "vultr account")
     total = sum((_money(x, "total", "vultr pending charges") for x in pending), Decimal(0))
     if figure.quantize(_CENT, ROUND_HALF_UP) != total.quantize(_CENT, ROUND_HALF_UP):
