@@ -11,6 +11,7 @@ import numpy as np
 from costguard_core.detection.baseline import expected
 from costguard_core.detection.config import LEAF_COLUMNS, DetectorConfig
 from costguard_core.detection.series import Monitor, Prepared
+from costguard_core.detection.tails import on_window_days
 from costguard_core.models import RootCause
 
 
@@ -22,7 +23,8 @@ def leaf_excess(
     Returns ``(ids, excess)`` with ``excess`` shaped ``(len(ids), end - start + 1)`` in USD. Only
     days up to ``end`` are read.
     """
-    lookback = 7 * config.season_weeks + 7
+    # The weekday median's weeks, and the on/off window so a batch job's usual run is no rise.
+    lookback = max(7 * config.season_weeks + 7, on_window_days(config))
     d0 = max(monitor.first_day, start - lookback)
     ids = prep.leaves_in(monitor)
     block = prep.leaf_block(ids, d0, end)

@@ -21,6 +21,7 @@ from costguard_core.detection.baseline import (
     size_ok,
 )
 from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.tails import on_window_days
 
 
 def plain_expected(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None) -> np.ndarray:
@@ -42,7 +43,7 @@ def candidates(
     """
     exp = plain_expected(y, config, days)
     with np.errstate(invalid="ignore"):
-        zero = _may_run_after_idle(y, config.tail_window_days)
+        zero = _may_run_after_idle(y, on_window_days(config))
     ref = exp.copy()
     child = np.flatnonzero(parent >= 0)
     up = parent[child]
