@@ -49,7 +49,7 @@ def test_a_new_resource_with_material_spend_is_flagged_on_its_second_day() -> No
         for r, m in enumerate(prep.monitors)
         if m.column == "leaf" and prep.leaves.loc[int(m.value), "ResourceId"] == "i-new"
     )
-    ev = evaluate_rows(prep, [DetectorConfig()] * len(prep.monitors), None)
+    ev, _ = evaluate_rows(prep, [DetectorConfig()] * len(prep.monitors), None)
     assert not ev.flagged[row, 60] and ev.flagged[row, 61]
 
 
@@ -76,10 +76,10 @@ def test_screen_and_since_keep_new_spend() -> None:
     frame = frames.make_frame(90, extra_rows=_leaf_rows("i-new", "Amazon EC2", range(70, 90), 90))
     prep = prepare(frame, "EffectiveCost")
     configs = [DetectorConfig()] * len(prep.monitors)
-    plain = evaluate_rows(prep, configs, None)
+    plain, _ = evaluate_rows(prep, configs, None)
     assert plain.flagged[:, 71].any()
     for from_day in (0, 60, 71, 80):
-        screened = evaluate_rows(prep, configs, from_day)
+        screened, _ = evaluate_rows(prep, configs, from_day)
         np.testing.assert_array_equal(screened.flagged[:, from_day:], plain.flagged[:, from_day:])
     full = detect(frame)
     for a in full:

@@ -91,3 +91,17 @@ def test_a_job_running_every_four_weeks_is_learnt_as_on_off() -> None:
         since=START + timedelta(days=100),
     )
     assert found == [], [(a.start, a.scope) for a in found]
+
+
+def test_single_day_rise_of_a_service_needs_one_leaf_past_the_bound(monkeypatch) -> None:
+    """Two leaves each rising ~6 of their own σ on one day make their service rise ~8.5σ: the
+    service passes the single-day bound (7), neither leaf does, so it is noise adding up and
+    no anomaly (``detector._corroborated``); without that rule the service would be raised."""
+    from costguard_core.detection import detector
+
+    bumps = {("i-web-1", 100): 113.0, ("i-web-2", 100): 111.0}
+    frame = frames.make_frame(120, seed=5, noise=0.15, bumps=bumps)
+    since = START + timedelta(days=60)
+    assert detect(frame, since=since) == []
+    monkeypatch.setattr(detector, "_corroborated", lambda *args: True)
+    assert [a.scope for a in detect(frame, since=since)] == [{"ServiceName": "Amazon EC2"}]

@@ -174,12 +174,15 @@ def expected(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Per series and day: expected spend, excess (actual − expected), robust z, anomalous flag."""
+    """Per series and day: expected spend, excess (actual − expected), robust z, anomalous flag,
+    and whether the flag rests on the single-day bound alone (no two-day, drift or new-spend
+    rule holds that day)."""
 
     expected: np.ndarray
     excess: np.ndarray
     z: np.ndarray
     flagged: np.ndarray
+    single: np.ndarray
 
 
 def _lagged(a: np.ndarray, lag: int) -> np.ndarray:
@@ -243,7 +246,14 @@ def _evaluate_chunk(
     exp = np.where(young, 0.0, exp)
     excess = np.where(young, y, excess)
     z = np.where(young, np.inf, z)
-    return Evaluation(expected=exp, excess=excess, z=z, flagged=flagged | drifting | fresh)
+    other = (moderate & lagged_bool(moderate)) | drifting | fresh
+    return Evaluation(
+        expected=exp,
+        excess=excess,
+        z=z,
+        flagged=flagged | drifting | fresh,
+        single=flagged & ~other,
+    )
 
 
 def evaluate(
@@ -274,10 +284,11 @@ def evaluate(
     ]
     if not parts:
         empty = np.empty(y.shape)
-        return Evaluation(empty, empty, empty, np.zeros(y.shape, dtype=bool))
+        none = np.zeros(y.shape, dtype=bool)
+        return Evaluation(empty, empty, empty, none, none)
     return Evaluation(
-        expected=np.concatenate([p.expected for p in parts]),
-        excess=np.concatenate([p.excess for p in parts]),
-        z=np.concatenate([p.z for p in parts]),
-        flagged=np.concatenate([p.flagged for p in parts]),
+        **{
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in Evaluation.__dataclass_fields__
+        }
     )

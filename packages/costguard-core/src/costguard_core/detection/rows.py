@@ -62,10 +62,11 @@ _SIZE = {"min_impact_usd", "min_impact_pct", "combine"}
 
 def evaluate_rows(
     prep: Prepared, configs: list[DetectorConfig], from_day: int | None = None
-) -> Evaluation:
+) -> tuple[Evaluation, np.ndarray | None]:
     """Monitor rows first; leaf rows then use their parent monitor's expected spend as the
     percent threshold's reference. With ``from_day``, rows that cannot be flagged from that day
-    on (``screen.candidates``, run once per set of size thresholds) are not judged."""
+    on (``screen.candidates``, run once per set of size thresholds) are not judged. Returns the
+    evaluation and the pooled tail factor per day (``pooled.pooled_factor``; None: no rows)."""
     n = len(prep.monitors)
     leaf = prep.leaf_parent >= 0
     keep = np.ones(n, dtype=bool)
@@ -86,7 +87,8 @@ def evaluate_rows(
     if plain is not None:
         out = screened(prep.matrix, plain)
     else:
-        out = Evaluation(np.empty(shape), np.empty(shape), np.empty(shape), np.zeros(shape, bool))
+        none = np.zeros(shape, bool)
+        out = Evaluation(np.empty(shape), np.empty(shape), np.empty(shape), none, none.copy())
     for part in (~leaf & keep, leaf & keep):
         for cfg, rows in _groups([configs[r] for r in np.flatnonzero(part)]):
             rows = np.flatnonzero(part)[rows]
@@ -95,4 +97,4 @@ def evaluate_rows(
             ev = evaluate(prep.matrix[rows], cfg, prep.days, ref, ref_excess, factor)
             for name in Evaluation.__dataclass_fields__:
                 getattr(out, name)[rows] = getattr(ev, name)
-    return out
+    return out, factor

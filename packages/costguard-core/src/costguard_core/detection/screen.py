@@ -88,4 +88,5 @@ def screened(y: np.ndarray, exp: np.ndarray) -> Evaluation:
         excess=y - exp,
         z=np.full(y.shape, np.nan),
         flagged=np.zeros(y.shape, dtype=bool),
+        single=np.zeros(y.shape, dtype=bool),
     )
