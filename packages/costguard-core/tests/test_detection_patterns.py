@@ -105,3 +105,22 @@ def test_single_day_rise_of_a_service_needs_one_leaf_past_the_bound(monkeypatch)
     assert detect(frame, since=since) == []
     monkeypatch.setattr(detector, "_corroborated", lambda *args: True)
     assert [a.scope for a in detect(frame, since=since)] == [{"ServiceName": "Amazon EC2"}]
+
+
+def test_a_leaf_spike_material_for_its_account_is_found_in_a_big_service() -> None:
+    """A 60 USD spike on a 25 USD/day dev instance is 23 % of its EC2 service (under the 25 %
+    threshold) but most of its small account, whose own monitor is drowned by a batch job: the
+    leaf's percent test uses the smaller of its service and account (``rows.evaluate_rows``)."""
+    rng = np.random.default_rng(6)
+    batch = 400.0 * (rng.random(DAYS) < 0.25)
+    glue = [
+        row(START + timedelta(days=i), "AWS", "dev", "AWS Glue", "etl-dev", float(c))
+        for i, c in enumerate(batch)
+        if c > 0
+    ]
+    frame = frames.make_frame(DAYS, bumps={("i-dev-1", 120): 60.0}, extra_rows=glue)
+    found = detect(frame, since=START + timedelta(days=60))
+    assert [((a.start - START).days, a.scope) for a in found] == [
+        (120, {"ServiceName": "Amazon EC2", "SubAccountId": "dev"})
+    ]
+    assert found[0].root_causes[0].ResourceId == "i-dev-1"

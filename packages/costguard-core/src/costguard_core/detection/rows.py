@@ -57,16 +57,22 @@ def _groups(configs: list[DetectorConfig], fields: set[str] | None = None) -> li
     return [(cfg, np.array(rows)) for cfg, rows in keys.values()]
 
 
+def _rows_or_nan(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a[rows]``, NaN for rows of -1."""
+    return np.where(rows[:, None] >= 0, a[np.maximum(rows, 0)], np.nan)
+
+
 _SIZE = {"min_impact_usd", "min_impact_pct", "combine"}
 
 
 def evaluate_rows(
     prep: Prepared, configs: list[DetectorConfig], from_day: int | None = None
 ) -> tuple[Evaluation, np.ndarray | None]:
-    """Monitor rows first; leaf rows then use their parent monitor's expected spend as the
-    percent threshold's reference. With ``from_day``, rows that cannot be flagged from that day
-    on (``screen.candidates``, run once per set of size thresholds) are not judged. Returns the
-    evaluation and the pooled tail factor per day (``pooled.pooled_factor``; None: no rows)."""
+    """Monitor rows first; leaf rows then use the smaller of their ServiceName and SubAccountId
+    monitors' expected spend as the percent threshold's reference (``series._leaf_monitors``).
+    With ``from_day``, rows that cannot be flagged from that day on (``screen.candidates``, run
+    once per set of size thresholds) are not judged. Returns the evaluation and the pooled tail
+    factor per day (``pooled.pooled_factor``; None: no rows)."""
     n = len(prep.monitors)
     leaf = prep.leaf_parent >= 0
     keep = np.ones(n, dtype=bool)
@@ -74,7 +80,9 @@ def evaluate_rows(
     if from_day is not None:
         keep[:] = False
         for cfg, rows in _groups(configs, _SIZE):
-            k, plain = candidates(prep.matrix, cfg, prep.days, prep.leaf_parent, from_day)
+            k, plain = candidates(
+                prep.matrix, cfg, prep.days, prep.leaf_parent, from_day, prep.leaf_account
+            )
             keep[rows] = k[rows]
         keep[prep.leaf_parent[leaf & keep]] = True
     shape = prep.matrix.shape
@@ -94,6 +102,8 @@ def evaluate_rows(
             rows = np.flatnonzero(part)[rows]
             up = prep.leaf_parent[rows]
             ref, ref_excess = (out.expected[up], out.excess[up]) if leaf[rows[0]] else (None, None)
+            if ref is not None:
+                ref = np.fmin(ref, _rows_or_nan(out.expected, prep.leaf_account[rows]))
             ev = evaluate(prep.matrix[rows], cfg, prep.days, ref, ref_excess, factor)
             for name in Evaluation.__dataclass_fields__:
                 getattr(out, name)[rows] = getattr(ev, name)
