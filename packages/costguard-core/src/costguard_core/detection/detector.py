@@ -51,15 +51,16 @@ def confidence(z: float, bound: float) -> float:
 
 
 def _runs(prep: Prepared, ev: Evaluation, enabled: np.ndarray) -> list[_Run]:
-    runs = []
-    for row, monitor in enumerate(prep.monitors):
-        if not enabled[row]:
-            continue
-        flags = np.concatenate([[False], ev.flagged[row], [False]]).astype(np.int8)
-        edges = np.diff(flags)
-        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True):
-            runs.append(_Run(monitor, row, int(s), int(e), float(ev.excess[row, s])))
-    return runs
+    flags = (ev.flagged & enabled[:, None]).astype(np.int8)
+    pad = np.zeros((len(flags), 1), dtype=np.int8)
+    edges = np.diff(np.concatenate([pad, flags, pad], axis=1), axis=1)
+    # Row-major order: each row's runs by start day, as in a per-row loop.
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)
+    return [
+        _Run(prep.monitors[r], int(r), int(s), int(e - 1), float(ev.excess[r, s]))
+        for r, s, e in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
 def _corroborated(
