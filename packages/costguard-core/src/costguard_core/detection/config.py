@@ -120,7 +120,7 @@ class DetectorConfig(BaseModel):
         gt=0,
         title="Single-day bound",
         description="A rise seen on one day only must exceed this robust z times the frame's "
-        "pooled tail factor (≥ 1, from the lower tail of all its series' residuals; see "
+        "pooled tail factor (≥ 1, from both tails of all its series' residuals; see "
         "pooled.py), and the series' own tail bound; a rise past z_threshold on two "
         "consecutive days is flagged on the second. On a monitor summing leaves, a rise "
         "flagged on this bound alone also needs one leaf past it against its own baseline.",

@@ -86,12 +86,15 @@ def evaluate_rows(
             keep[rows] = k[rows]
         keep[prep.leaf_parent[leaf & keep]] = True
     shape = prep.matrix.shape
-    # The frame's pooled tail factor, from every row (screened or not) and the base windows.
+    # The frame's pooled tail factor, from every leaf row (screened or not; every row when
+    # there are no leaf monitors) and the base windows. Leaves only: an incident shows once
+    # there, not again in each of its service, account, provider and total (round 4).
     base = configs[0] if configs else None
     factor = None
     if base is not None:
         exp_all = plain if plain is not None else plain_expected(prep.matrix, base, prep.days)
-        factor = pooled_factor(prep.matrix, exp_all, base)
+        pool = leaf if leaf.any() else ~leaf
+        factor = pooled_factor(prep.matrix[pool], exp_all[pool], base)
     if plain is not None:
         out = screened(prep.matrix, plain)
     else:
