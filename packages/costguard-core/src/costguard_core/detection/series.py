@@ -85,10 +85,18 @@ class Prepared:
         return self.leaves.index[self.leaves[monitor.column] == monitor.value].to_numpy()
 
     def leaf_block(self, leaf_ids: np.ndarray, d0: int, d1: int) -> np.ndarray:
-        """Dense ``(len(leaf_ids), d1 - d0 + 1)`` spend of those leaves, zero where no row."""
+        """Dense ``(len(leaf_ids), d1 - d0 + 1)`` spend of those leaves, zero where no row.
+
+        The long table is sorted by leaf (``prepare`` groups by leaf, day), so only the given
+        leaves' rows are read."""
         pos = np.full(len(self.leaves), -1)
         pos[leaf_ids] = np.arange(len(leaf_ids))
-        sel = (pos[self.leaf_row] >= 0) & (self.day_row >= d0) & (self.day_row <= d1)
+        lo = np.searchsorted(self.leaf_row, leaf_ids, side="left")
+        hi = np.searchsorted(self.leaf_row, leaf_ids, side="right")
+        take = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)] or [[]])
+        take = take.astype(np.int64)
+        day = self.day_row[take]
+        sel = take[(day >= d0) & (day <= d1)]
         block = np.zeros((len(leaf_ids), d1 - d0 + 1))
         np.add.at(block, (pos[self.leaf_row[sel]], self.day_row[sel] - d0), self.cost_row[sel])
         return block
