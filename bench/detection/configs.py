@@ -1,4 +1,4 @@
-"""The benchmark configurations (dev2 and dev3: round-3 development only, not in run.py).
+"""The benchmark configurations (dev2, dev3, dev4: development only, not in run.py).
 
 ``main`` is the one the detector was developed against. ``holdout`` differs in seed, tenant and
 leaf counts, noise level and tails, weekend depth, batch-job share, incident sizes, start date,
@@ -6,6 +6,8 @@ length and incident mix; it was written before the detector's last change and ne
 its results are reported as they come. ``holdout2`` was added in round 2 before any round-2
 detector change (see bench/README.md for what was looked at). ``holdout3`` was added in round 3
 before any round-3 detector change; its summary line is read only before and after that round.
+``holdout4`` likewise for round 4 (it uses the round-4 generator features: weekday-dependent
+batch sizes, month-end processing, dominant leaves).
 """
 
 from __future__ import annotations
@@ -171,4 +173,80 @@ def dev3(seed: int, quick: bool) -> GenConfig:
         leaf_multiple=(0.8, 3.5),
         monitor_fraction=(0.3, 1.1),
         min_excess_usd=(30.0, 140.0),
+    )
+
+
+def holdout4(seed: int, quick: bool) -> GenConfig:
+    """Written before the round-4 detector changes; only its summary line is read, once before
+    and once after that round: a later start, wide leaf counts (3–40) with many tiny leaves and
+    a dominant leaf in half the tenants, up to 8 accounts, t(5) noise with cv up to 0.25,
+    weekend-busier prod and near-idle dev weekends, fast growth, frequent small fees, rare or
+    near-daily batch jobs with weekday-dependent sizes, month-end processing, many credits,
+    more shifts and weekend loops, smaller incidents, closer together."""
+    return GenConfig(
+        name="holdout4",
+        seed=seed + 44_444_443,
+        tenants=10 if quick else 32,
+        days=250,
+        start=date(2025, 1, 20),
+        leaves=(3, 40),
+        accounts=(1, 8),
+        leaf_log_mean=3.0,
+        leaf_log_sigma=1.8,
+        cv=(0.02, 0.25),
+        t_df=5.0,
+        dev_weekend=(0.03, 0.5),
+        prod_weekend=(0.9, 1.15),
+        growth_per_year=(-0.1, 2.0),
+        p_fee_tenant=0.9,
+        fee_multiple=(1.0, 10.0),
+        p_batch_leaf=0.1,
+        batch_p_day=(0.05, 0.9),
+        batch_weekday=(0.3, 2.0),
+        p_month_end_leaf=0.08,
+        month_end_multiple=(1.3, 2.5),
+        p_dominant_tenant=0.5,
+        dominant_multiple=(8.0, 30.0),
+        credits_per_tenant=(3, 10),
+        incidents=(3, 6),
+        mix={"spike": 0.2, "shift": 0.25, "drift": 0.15, "new": 0.15, "weekend_loop": 0.25},
+        leaf_multiple=(0.6, 2.5),
+        monitor_fraction=(0.25, 0.9),
+        min_excess_usd=(20.0, 90.0),
+        gap_days=18,
+    )
+
+
+def dev4(seed: int, quick: bool) -> GenConfig:
+    """Round-4 development config (studied freely): the round-4 generator features (a dominant
+    leaf in some tenants, many tiny leaves, weekday-dependent batch sizes, month-end processing)
+    at ranges of their own, t(3.5) tails."""
+    return GenConfig(
+        name="dev4",
+        seed=seed + 4_000_037,
+        tenants=10 if quick else 30,
+        days=260,
+        start=date(2023, 11, 3),
+        leaves=(5, 30),
+        accounts=(1, 6),
+        leaf_log_mean=3.3,
+        leaf_log_sigma=1.6,
+        cv=(0.04, 0.18),
+        t_df=3.5,
+        dev_weekend=(0.1, 0.6),
+        growth_per_year=(-0.2, 1.2),
+        p_fee_tenant=0.6,
+        p_batch_leaf=0.15,
+        batch_p_day=(0.1, 0.8),
+        batch_weekday=(0.4, 2.2),
+        p_month_end_leaf=0.1,
+        month_end_multiple=(1.5, 3.0),
+        p_dominant_tenant=0.4,
+        dominant_multiple=(10.0, 40.0),
+        credits_per_tenant=(1, 6),
+        incidents=(2, 5),
+        mix={"spike": 0.3, "shift": 0.2, "drift": 0.15, "new": 0.15, "weekend_loop": 0.2},
+        leaf_multiple=(0.8, 3.0),
+        monitor_fraction=(0.3, 1.0),
+        min_excess_usd=(30.0, 120.0),
     )

@@ -8,7 +8,8 @@ and a seed give the same data on every machine.
 Normal patterns (never labelled): weekly seasonality (dev-like accounts dip at weekends), noise
 whose standard deviation grows with spend (Student-t, heavy-ish tails), steady growth, month-start
 fees (a support/marketplace leaf charging on day 1), credits and refunds (negative rows), and
-intermittent batch jobs (a leaf that runs on random days).
+intermittent batch jobs (a leaf that runs on random days). Optional (round 4): weekday-dependent
+batch run sizes, month-end processing, one dominant leaf per tenant.
 
 Incidents (labelled with tenant, kind, leaf and start day): ``spike`` (1–3 days), ``shift`` (level
 shift that persists), ``drift`` (linear ramp over 7–21 days, then stays), ``new`` (a new resource
@@ -85,6 +86,14 @@ class GenConfig:
     min_excess_usd: tuple[float, float] = (40.0, 150.0)
     warmup_days: int = 63  # no incident before this day: detectors need history
     gap_days: int = 24  # days between incident starts in one tenant
+    # Round 4 (off by default; when off no random number is drawn, so older configs are
+    # unchanged): batch runs whose size depends on the weekday, leaves that rise on the
+    # month's last two days (month-end processing), tenants dominated by one big leaf.
+    batch_weekday: tuple[float, float] | None = None  # per-weekday run-size factor range
+    p_month_end_leaf: float = 0.0
+    month_end_multiple: tuple[float, float] = (1.5, 3.0)
+    p_dominant_tenant: float = 0.0
+    dominant_multiple: tuple[float, float] = (10.0, 40.0)
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,9 @@ def _tenant(cfg: GenConfig, t: int, rng: np.random.Generator) -> Tenant:
     n_days = cfg.days
     days = np.datetime64(cfg.start, "D") + np.arange(n_days)
     weekend = _weekend(days)
+    index = pd.DatetimeIndex(days)
+    dow = np.asarray(index.day_of_week)
+    month_end = np.asarray(index.day >= index.days_in_month - 1)
     n_acc = int(rng.integers(cfg.accounts[0], cfg.accounts[1] + 1))
     accounts = [f"t{t}-{'dev' if i % 2 else 'prod'}-{i}" for i in range(n_acc)]
     services = [SERVICES[i] for i in rng.choice(len(SERVICES), size=6, replace=False)]
@@ -134,9 +146,16 @@ def _tenant(cfg: GenConfig, t: int, rng: np.random.Generator) -> Tenant:
         mean = level * (1 + growth) ** tt * np.where(weekend, wk, 1.0)
         if rng.random() < cfg.p_batch_leaf:  # intermittent batch job: runs on random days
             mean = mean * 3.0 * (rng.random(n_days) < rng.uniform(*cfg.batch_p_day))
+            if cfg.batch_weekday is not None:  # e.g. Monday's run processes the weekend
+                mean = mean * rng.uniform(*cfg.batch_weekday, 7)[dow]
+        if cfg.p_month_end_leaf and rng.random() < cfg.p_month_end_leaf:
+            mean = mean * np.where(month_end, rng.uniform(*cfg.month_end_multiple), 1.0)
         noise = rng.standard_t(cfg.t_df, n_days) * rng.uniform(*cfg.cv) * mean
         leaves.append((provider, acc, service, region, f"{service.split()[-1].lower()}-t{t}-{k}"))
         curves.append(np.clip(mean + noise, 0.0, None))
+    if cfg.p_dominant_tenant and rng.random() < cfg.p_dominant_tenant:
+        k = int(rng.integers(n_leaves))  # one leaf carries most of the tenant's spend
+        curves[k] = curves[k] * rng.uniform(*cfg.dominant_multiple)
     if rng.random() < cfg.p_fee_tenant:  # support fee: small daily charge, big one on day 1
         level = float(np.exp(rng.normal(cfg.leaf_log_mean - 1, 0.5)))
         y = level * (1 + rng.normal(0, 0.02, n_days))
@@ -189,6 +208,8 @@ def _inject(cfg, t, rng, days, spend, meta):
         if kind == "weekend_loop":  # loops hit accounts that are quiet at weekends
             dev = [k for k in candidates if "dev" in meta.at[k, "SubAccountId"]]
             candidates = dev or candidates
+        if not candidates:  # a small tenant has no unused leaf left
+            break
         k = int(rng.choice(candidates))
         used.add(k)
         level = float(np.median(spend[k, start - 28 : start]))

@@ -1,8 +1,9 @@
 """Detection benchmark: CostGuard beside the published baselines on labelled synthetic spend.
 
     .venv/bin/python bench/detection/run.py [--quick] [--seed N] [--no-prophet] [--no-scale]
+        [--only NAME]
 
-For each config (``main``, ``holdout``, ``holdout2``, ``holdout3``; see configs.py) it generates
+For each config (``main``, ``holdout`` .. ``holdout4``; see configs.py) it generates
 the tenants, runs CostGuard's ``detect`` per tenant and every baseline on the same tenants, scores
 them with the same event-matching rule (scoring.py) and prints one table. Prophet is slow, so it
 runs on a sample of tenants; CostGuard is scored on that same sample on the line beside it, and
@@ -120,7 +121,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--no-prophet", action="store_true")
     parser.add_argument("--no-scale", action="store_true")
-    parser.add_argument("--only", choices=["main", "holdout", "holdout2", "holdout3"], default=None)
+    parser.add_argument(
+        "--only", choices=["main", "holdout", "holdout2", "holdout3", "holdout4"], default=None
+    )
     args = parser.parse_args()
     args.prophet_tenants = 2 if args.quick else 4
     load = os.getloadavg()
@@ -128,7 +131,13 @@ def main() -> None:
         f"# detection benchmark (seed {args.seed}{', quick' if args.quick else ''}); "
         f"load average at start {load[0]:.2f} on {os.cpu_count()} cores"
     )
-    for make in (configs.main, configs.holdout, configs.holdout2, configs.holdout3):
+    for make in (
+        configs.main,
+        configs.holdout,
+        configs.holdout2,
+        configs.holdout3,
+        configs.holdout4,
+    ):
         cfg = make(args.seed, args.quick)
         if args.only in (None, cfg.name):
             run_config(cfg, args)

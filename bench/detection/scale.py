@@ -24,8 +24,10 @@ import numpy as np
 import pandas as pd
 
 #: Look-back of one day's decision: the tail bound reads 56 days of z, each z a scale over 56
-#: days of residuals, each residual a 4-week weekday median (28), + drift 7 + cooldown 7.
-INCREMENTAL_DAYS = 56 + 56 + 28 + 7 + 7
+#: days of residuals, each residual a 4-week weekday median (28), + drift 7 + cooldown 7; on
+#: an on/off series' run days z uses the run level of the 112 days before (round 4), so the
+#: longer chain is 56 + 112 + 7 + 7.
+INCREMENTAL_DAYS = max(56 + 56 + 28 + 7 + 7, 56 + 112 + 7 + 7)
 LEAVES, DAYS = 5_000, 365
 PROPHET_MS_PER_SERIES_DAY: float | None = None  # filled from run.py's Prophet timing if known
 

@@ -1,6 +1,6 @@
 """Development aid: CostGuard's score on one config, its false alarms and misses.
 
-    .venv/bin/python bench/detection/study.py main|dev2|dev3 [--list]
+    .venv/bin/python bench/detection/study.py main|dev2|dev3|dev4 [--list]
 
 Never run it on a holdout config (bench/README.md "What was tuned on what").
 """
@@ -19,7 +19,7 @@ from costguard_core.detection import detect  # noqa: E402
 from generator import generate  # noqa: E402
 from scoring import Found, _in_window, score  # noqa: E402
 
-STUDY = ("main", "dev2", "dev3")
+STUDY = ("main", "dev2", "dev3", "dev4")
 
 
 def main() -> None:

@@ -98,8 +98,8 @@ def test_screen_never_drops_a_series_that_would_be_flagged() -> None:
     prep = prepare(frame, "EffectiveCost")
     config = DetectorConfig()
     configs = [config] * len(prep.monitors)
-    plain = evaluate_rows(prep, configs, None)
+    plain, _ = evaluate_rows(prep, configs, None)
     assert plain.flagged.any()
     for from_day in (0, 55, 90):
-        screened = evaluate_rows(prep, configs, from_day)
+        screened, _ = evaluate_rows(prep, configs, from_day)
         np.testing.assert_array_equal(screened.flagged[:, from_day:], plain.flagged[:, from_day:])

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from costguard_core.detection.baseline import expected
+from costguard_core.detection.baseline import baseline, expected
 from costguard_core.detection.config import LEAF_COLUMNS, DetectorConfig
 from costguard_core.detection.series import Monitor, Prepared
+from costguard_core.detection.tails import on_window_days
 from costguard_core.models import RootCause
 
 
@@ -22,7 +23,8 @@ def leaf_excess(
     Returns ``(ids, excess)`` with ``excess`` shaped ``(len(ids), end - start + 1)`` in USD. Only
     days up to ``end`` are read.
     """
-    lookback = 7 * config.season_weeks + 7
+    # The weekday median's weeks, and the on/off window so a batch job's usual run is no rise.
+    lookback = max(7 * config.season_weeks + 7, on_window_days(config))
     d0 = max(monitor.first_day, start - lookback)
     ids = prep.leaves_in(monitor)
     block = prep.leaf_block(ids, d0, end)
@@ -31,6 +33,31 @@ def leaf_excess(
     # Leaves with under a week of history have no baseline yet: they are new spend.
     base = np.nan_to_num(expected(block, config), nan=0.0)
     return ids, (block - base)[:, start - d0 :]
+
+
+def leaf_z(prep: Prepared, monitor: Monitor, day: int, config: DetectorConfig) -> float:
+    """The largest robust z among the monitor's leaves on ``day``, each leaf against its own
+    baseline and scale (``baseline.baseline``; scale floored as in ``evaluate``), reading the
+    days the scale needs before ``day`` and nothing after it. As in ``leaf_excess`` a leaf's
+    days without rows cost 0, so a new leaf is far out. 0 when no leaf costs anything that
+    day."""
+    lookback = max(
+        2 * config.scale_window_days + 7 * config.season_weeks + 7, on_window_days(config)
+    )
+    d0 = max(monitor.first_day, day - lookback)
+    ids = prep.leaves_in(monitor)
+    block = prep.leaf_block(ids, d0, day)
+    block = block[block[:, -1] > 0]
+    if not len(block):
+        return 0.0
+    base = baseline(block, config, prep.days[d0 : day + 1])
+    exp, scale = base.expected[:, -1], base.scale[:, -1]
+    floored = np.fmax(
+        np.fmax(scale, config.rel_scale_floor * np.abs(exp)), config.abs_scale_floor_usd
+    )
+    with np.errstate(invalid="ignore"):
+        z = np.where(np.isnan(exp) | np.isnan(scale), np.inf, (block[:, -1] - exp) / floored)
+    return float(np.max(z))
 
 
 def _order(ids: np.ndarray, impact: np.ndarray) -> np.ndarray:

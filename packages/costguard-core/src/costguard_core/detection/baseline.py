@@ -30,6 +30,8 @@ __all__ += ["nanmedian_last", "tail_bound"]
 CHUNK_ROWS = 256
 #: Days at the start of a month on which recurring fees are expected (see month_start_fees).
 MONTH_START_DAYS = 3
+#: Days at the end of a month on which recurring month-end charges are expected (round 4).
+MONTH_END_DAYS = 3
 
 
 def weekly_median(y: np.ndarray, weeks: int) -> np.ndarray:
@@ -85,12 +87,14 @@ def robust_scale(residuals: np.ndarray, config: DetectorConfig) -> np.ndarray:
 
 
 def month_start_fees(y: np.ndarray, exp: np.ndarray, days: np.ndarray | None) -> np.ndarray:
-    """Expected recurring charge on the first ``MONTH_START_DAYS`` days of each month: the
-    positive excess the series had on the same day of the previous month (USD, 0 elsewhere).
+    """Expected recurring charge on a month's first ``MONTH_START_DAYS`` and last
+    ``MONTH_END_DAYS`` days: the positive excess the series had on the same day of the previous
+    month, counted from the month's start or from its end (USD, 0 elsewhere).
 
     Providers bill support plans, subscriptions and commitments' upfront parts on a month's
-    first days; the previous month's excess on that day predicts this month's. Reads only that
-    earlier day.
+    first days, and month-end processing (closing, reporting, billing runs) lands on its last;
+    the previous month's excess on that day predicts this month's. Reads only that earlier day
+    (at most 31 days back).
     """
     fee = np.zeros(y.shape)
     if days is None or not len(days):
@@ -98,9 +102,15 @@ def month_start_fees(y: np.ndarray, exp: np.ndarray, days: np.ndarray | None) ->
     stamps = pd.DatetimeIndex(days.astype("datetime64[D]"))
     idx = {d: i for i, d in enumerate(days.astype("datetime64[D]"))}
     for i, stamp in enumerate(stamps):
-        if stamp.day > MONTH_START_DAYS:
+        from_end = stamp.days_in_month - stamp.day  # 0 on the month's last day
+        if stamp.day <= MONTH_START_DAYS:
+            day = (stamp - pd.DateOffset(months=1)).date()
+        elif from_end < MONTH_END_DAYS:
+            last = stamp - pd.DateOffset(days=stamp.day)  # the previous month's last day
+            day = (last - pd.DateOffset(days=from_end)).date()
+        else:
             continue
-        prev = idx.get(np.datetime64((stamp - pd.DateOffset(months=1)).date(), "D"))
+        prev = idx.get(np.datetime64(day, "D"))
         if prev is not None:
             fee[:, i] = np.nan_to_num(np.fmax(y[:, prev] - exp[:, prev], 0.0))
     return fee
@@ -164,12 +174,15 @@ def expected(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Per series and day: expected spend, excess (actual − expected), robust z, anomalous flag."""
+    """Per series and day: expected spend, excess (actual − expected), robust z, anomalous flag,
+    and whether the flag rests on the single-day bound alone (no two-day, drift or new-spend
+    rule holds that day)."""
 
     expected: np.ndarray
     excess: np.ndarray
     z: np.ndarray
     flagged: np.ndarray
+    single: np.ndarray
 
 
 def _lagged(a: np.ndarray, lag: int) -> np.ndarray:
@@ -233,7 +246,14 @@ def _evaluate_chunk(
     exp = np.where(young, 0.0, exp)
     excess = np.where(young, y, excess)
     z = np.where(young, np.inf, z)
-    return Evaluation(expected=exp, excess=excess, z=z, flagged=flagged | drifting | fresh)
+    other = (moderate & lagged_bool(moderate)) | drifting | fresh
+    return Evaluation(
+        expected=exp,
+        excess=excess,
+        z=z,
+        flagged=flagged | drifting | fresh,
+        single=flagged & ~other,
+    )
 
 
 def evaluate(
@@ -264,10 +284,11 @@ def evaluate(
     ]
     if not parts:
         empty = np.empty(y.shape)
-        return Evaluation(empty, empty, empty, np.zeros(y.shape, dtype=bool))
+        none = np.zeros(y.shape, dtype=bool)
+        return Evaluation(empty, empty, empty, none, none)
     return Evaluation(
-        expected=np.concatenate([p.expected for p in parts]),
-        excess=np.concatenate([p.excess for p in parts]),
-        z=np.concatenate([p.z for p in parts]),
-        flagged=np.concatenate([p.flagged for p in parts]),
+        **{
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in Evaluation.__dataclass_fields__
+        }
     )

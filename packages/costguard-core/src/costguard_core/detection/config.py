@@ -46,7 +46,8 @@ class DetectorConfig(BaseModel):
         default=0.25,
         ge=0,
         title="Minimum daily excess (fraction of expected)",
-        description="… and at least this fraction of the expected spend (0.25 = 25 %).",
+        description="… and at least this fraction of the expected spend (0.25 = 25 %; a leaf "
+        "monitor's is the smaller of its service's and its account's expected spend).",
     )
     combine: Literal["and", "or"] = Field(
         default="and",
@@ -119,9 +120,10 @@ class DetectorConfig(BaseModel):
         gt=0,
         title="Single-day bound",
         description="A rise seen on one day only must exceed this robust z times the frame's "
-        "pooled tail factor (≥ 1, from the lower tail of all its series' residuals; see "
+        "pooled tail factor (≥ 1, from both tails of all its series' residuals; see "
         "pooled.py), and the series' own tail bound; a rise past z_threshold on two "
-        "consecutive days is flagged on the second.",
+        "consecutive days is flagged on the second. On a monitor summing leaves, a rise "
+        "flagged on this bound alone also needs one leaf past it against its own baseline.",
     )
     tail_window_days: int = Field(
         default=56,
@@ -129,7 +131,8 @@ class DetectorConfig(BaseModel):
         le=182,
         title="Tail window (days)",
         description="Days of past standardized residuals whose 95th percentile sets how far a "
-        "single day must exceed the bound on a heavy-tailed series (see baseline.tail_bound).",
+        "single day must exceed the bound on a heavy-tailed series (see baseline.tail_bound); "
+        "also the on/off (batch job) window, doubled when it holds fewer than 3 runs.",
     )
     min_tail_points: int = Field(
         default=14,

@@ -12,14 +12,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from costguard_core.detection.attribution import drivers, root_causes
+from costguard_core.detection.attribution import drivers, leaf_z, root_causes
 from costguard_core.detection.baseline import Evaluation
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.feedback import suppressed, z_multipliers
 from costguard_core.detection.gaps import lookback_days
 from costguard_core.detection.monitors import DEFAULT_MONITORS, MonitorsConfig
 from costguard_core.detection.rows import evaluate_rows, row_configs
-from costguard_core.detection.series import Monitor, Prepared, monitor_count, prepare
+from costguard_core.detection.series import LEAF, Monitor, Prepared, monitor_count, prepare
 from costguard_core.models import AnomalyCreate, FeedbackItem
 
 
@@ -51,18 +51,48 @@ def confidence(z: float, bound: float) -> float:
 
 
 def _runs(prep: Prepared, ev: Evaluation, enabled: np.ndarray) -> list[_Run]:
-    runs = []
-    for row, monitor in enumerate(prep.monitors):
-        if not enabled[row]:
-            continue
-        flags = np.concatenate([[False], ev.flagged[row], [False]]).astype(np.int8)
-        edges = np.diff(flags)
-        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True):
-            runs.append(_Run(monitor, row, int(s), int(e), float(ev.excess[row, s])))
-    return runs
+    flags = (ev.flagged & enabled[:, None]).astype(np.int8)
+    pad = np.zeros((len(flags), 1), dtype=np.int8)
+    edges = np.diff(np.concatenate([pad, flags, pad], axis=1), axis=1)
+    # Row-major order: each row's runs by start day, as in a per-row loop.
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)
+    return [
+        _Run(prep.monitors[r], int(r), int(s), int(e - 1), float(ev.excess[r, s]))
+        for r, s, e in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
-def _incidents(prep: Prepared, runs: list[_Run], config: DetectorConfig) -> list[_Run]:
+def _corroborated(
+    prep: Prepared,
+    ev: Evaluation,
+    run: _Run,
+    config: DetectorConfig,
+    factor: np.ndarray | None,
+) -> bool:
+    """Whether an aggregate monitor's single-day rise is one leaf's own single-day excursion.
+
+    A rise flagged on the single-day bound alone on a monitor summing several leaves is kept
+    only if one of its leaves, against its own baseline and scale (``attribution.leaf_z``), is
+    past the same bound (``single_day_z`` × the pooled tail factor) that day: otherwise it is
+    noise adding up across leaves, or a leaf's run that is ordinary for that leaf (a batch
+    job). Leaf monitors and runs flagged by another rule (two days, drift, new spend) are not
+    checked. Reads up to the start day only.
+    """
+    if run.monitor.column == LEAF or not ev.single[run.row, run.start]:
+        return True
+    bound = config.single_day_z * (1.0 if factor is None else float(factor[run.start]))
+    return leaf_z(prep, run.monitor, run.start, config) > bound
+
+
+def _incidents(
+    prep: Prepared,
+    runs: list[_Run],
+    config: DetectorConfig,
+    ev: Evaluation,
+    configs: list[DetectorConfig],
+    factor: np.ndarray | None,
+) -> list[_Run]:
     """Keep one run per incident, deciding on each start day from data up to that day.
 
     A run starting on day s is dropped when its driver leaves intersect those of a run (kept or
@@ -75,6 +105,7 @@ def _incidents(prep: Prepared, runs: list[_Run], config: DetectorConfig) -> list
     """
     seen: list[_Run] = []
     kept: list[_Run] = []
+    runs = [r for r in runs if _corroborated(prep, ev, r, configs[r.row], factor)]
     for s in sorted({r.start for r in runs}):
         fresh = [r for r in runs if r.start == s]
         explained = []
@@ -149,9 +180,9 @@ def detect(
         # Runs that end within cooldown_days before since still decide what is new on since.
         first = int(np.searchsorted(prep.days, np.datetime64(since, "D")))
         from_day = max(0, first - config.cooldown_days - config.drift_window_days)
-    ev = evaluate_rows(prep, configs, from_day)
+    ev, factor = evaluate_rows(prep, configs, from_day)
     out = []
-    for run in _incidents(prep, _runs(prep, ev, enabled), config):
+    for run in _incidents(prep, _runs(prep, ev, enabled), config, ev, configs, factor):
         start = prep.days[run.start].astype(date)
         if since is not None and start < since:
             continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.tails import on_window_days
 
 #: Days back from the same day of last month to its month start (``baseline.month_start_fees``).
 _LONGEST_MONTH = 31
@@ -25,17 +26,14 @@ def lookback_days(config: DetectorConfig) -> int:
     to whole weeks: tail bound of standardized residuals (``tail_window_days``) ← their scale
     (2 × ``scale_window_days``) ← expected spend (``season_weeks`` weeks, 7 trailing days and
     the month-start fee of a month earlier) ← drift's window and its lagged scale (2 ×
-    ``drift_window_days``), plus the same-incident gap (``cooldown_days``) and a week spare."""
-    days = (
-        config.tail_window_days
-        + 2 * config.scale_window_days
-        + 7 * config.season_weeks
-        + 7
-        + _LONGEST_MONTH
-        + 2 * config.drift_window_days
-        + config.cooldown_days
-        + 7
+    ``drift_window_days``), plus the same-incident gap (``cooldown_days``) and a week spare.
+    The on/off chain (tail bound ← run level over ``tails.on_window_days``) is shorter by
+    default (56 + 112 against 56 + 56 + 28 + 7 + 31) and is taken when longer."""
+    chain = max(
+        2 * config.scale_window_days + 7 * config.season_weeks + 7 + _LONGEST_MONTH,
+        on_window_days(config),
     )
+    days = config.tail_window_days + chain + 2 * config.drift_window_days + config.cooldown_days + 7
     return -(-days // 7) * 7
 
 

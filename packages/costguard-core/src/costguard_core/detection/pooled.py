@@ -4,22 +4,28 @@ One series' 56 past days cannot tell a t(3) from a normal tail at the 7-sigma le
 alarm needs, but the series of one billing frame (its resources, services, accounts) share their
 kind of noise, and together they hold thousands of residuals. So, per day d:
 
-* every series' residual against its plain expected spend (``screen.plain_expected``, the
+* every leaf's residual (``rows.evaluate_rows`` passes the leaf monitor rows; all rows when
+  there are none: an incident counted once, not again in each monitor above its leaf) against
+  its plain expected spend (``screen.plain_expected``, the
   weekday median plus month-start fees) on day t is standardized by 1.2533 × the mean absolute
   residual of the ``scale_window_days`` days before t (σ for normal residuals);
-* only *lower-tail* residuals are pooled: cost incidents are increases, so a frame's upward
-  excursions mix noise with incidents, while its downward ones are noise (for symmetric noise
-  they mirror the upper tail; a cost cannot fall below 0, so clipped noise makes this an
-  underestimate, never an overestimate);
+* both tails are pooled (|residual|; round 4). Round 3 pooled the lower tail only, since a
+  frame's upward excursions mix noise with incidents; but a cost cannot fall far below its
+  level (0 bounds it, weekend dips shorten it), so the lower tail understated heavy tails and
+  t(3)-like noise still passed the bound at z 10–30. An incident adds one to three cells (its
+  leaf's first days, before the scale adapts) to a pool of ~1,000 or more per 56 days, so a few
+  move the two-sided 1 % point little; many at once (a frame-wide jump) raise it for the
+  ``tail_window_days`` that follow, during which rises are still flagged on their second day;
 * a cell counts only if the series cost something on t and on each of the ``scale_window_days``
   days before it (no on/off batch jobs, new or dying series);
 * over the cells of the ``tail_window_days`` days before d, q is the pooled point that
-  ``POOLED_P`` of them fall below −q. For normal noise q ≈ 2.326; the frame's single-day bound
-  is ``single_day_z`` × max(1, q / 2.326) (with at least ``POOLED_MIN_CELLS`` cells; else 1).
+  ``POOLED_P`` of them exceed in absolute value. For normal noise q ≈ 2.576; the frame's
+  single-day bound is ``single_day_z`` × max(1, q / 2.576) (with at least ``POOLED_MIN_CELLS``
+  cells; else 1).
 
 Reads only days before d, and only the ``tail_window_days + 2 × scale_window_days + 31`` days
 before it, so an incremental run on a trailing window gives the backtest's factor. Computed for
-every series (the screen never drops one from the pool) in O(series × days).
+every leaf (the screen never drops one from the pool) in O(series × days).
 """
 
 from __future__ import annotations
@@ -28,10 +34,10 @@ import numpy as np
 
 from costguard_core.detection.config import DetectorConfig
 
-#: Lower-tail probability whose pooled quantile is compared with the normal's.
+#: Two-sided tail probability whose pooled quantile is compared with the normal's.
 POOLED_P = 0.01
-#: Its normal quantile: Φ⁻¹(0.99).
-NORMAL_Q99 = 2.3263
+#: Its normal quantile: Φ⁻¹(0.995).
+NORMAL_Q99 = 2.5758
 #: Cells needed in the window before the pooled quantile is trusted (≈ 5 expected exceedances).
 POOLED_MIN_CELLS = 500
 #: Mean absolute deviation → σ for normal residuals (√(π/2)).
@@ -65,8 +71,8 @@ def pooled_factor(y: np.ndarray, exp: np.ndarray, config: DetectorConfig) -> np.
         positive = np.nan_to_num(y) > 0
         lasting = _past_sum(positive.astype(float), w) >= w
         valid = ok_r & positive & lasting & (s > 0) & np.isfinite(s)
-        u = np.where(valid, -resid / (MEAN_ABS_TO_SIGMA * s), -np.inf)
-    # Per day, how many valid cells lie beyond each grid point (lower tail, σ units).
+        u = np.where(valid, np.abs(resid) / (MEAN_ABS_TO_SIGMA * s), -np.inf)
+    # Per day, how many valid cells lie beyond each grid point (|residual|, σ units).
     bins = np.searchsorted(_GRID, u[valid], side="left")  # cells with u > _GRID[b-1]
     days = np.nonzero(valid)[1]
     width = len(_GRID) + 1
@@ -77,7 +83,9 @@ def pooled_factor(y: np.ndarray, exp: np.ndarray, config: DetectorConfig) -> np.
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = over / cells
     # First grid point whose exceedance rate is at most POOLED_P: the pooled quantile.
-    k = np.argmax(rate <= POOLED_P, axis=0)
-    q = _GRID[k]
+    below = rate <= POOLED_P
+    k = np.argmax(below, axis=0)
+    # Past the grid's end (more than POOLED_P of the cells beyond 30 σ): the grid's end.
+    q = np.where(below.any(axis=0), _GRID[k], _GRID[-1])
     factor = np.fmax(q / NORMAL_Q99, 1.0)
     return np.where(cells >= POOLED_MIN_CELLS, factor, 1.0)

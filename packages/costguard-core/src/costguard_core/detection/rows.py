@@ -57,15 +57,22 @@ def _groups(configs: list[DetectorConfig], fields: set[str] | None = None) -> li
     return [(cfg, np.array(rows)) for cfg, rows in keys.values()]
 
 
+def _rows_or_nan(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a[rows]``, NaN for rows of -1."""
+    return np.where(rows[:, None] >= 0, a[np.maximum(rows, 0)], np.nan)
+
+
 _SIZE = {"min_impact_usd", "min_impact_pct", "combine"}
 
 
 def evaluate_rows(
     prep: Prepared, configs: list[DetectorConfig], from_day: int | None = None
-) -> Evaluation:
-    """Monitor rows first; leaf rows then use their parent monitor's expected spend as the
-    percent threshold's reference. With ``from_day``, rows that cannot be flagged from that day
-    on (``screen.candidates``, run once per set of size thresholds) are not judged."""
+) -> tuple[Evaluation, np.ndarray | None]:
+    """Monitor rows first; leaf rows then use the smaller of their ServiceName and SubAccountId
+    monitors' expected spend as the percent threshold's reference (``series._leaf_monitors``).
+    With ``from_day``, rows that cannot be flagged from that day on (``screen.candidates``, run
+    once per set of size thresholds) are not judged. Returns the evaluation and the pooled tail
+    factor per day (``pooled.pooled_factor``; None: no rows)."""
     n = len(prep.monitors)
     leaf = prep.leaf_parent >= 0
     keep = np.ones(n, dtype=bool)
@@ -73,26 +80,34 @@ def evaluate_rows(
     if from_day is not None:
         keep[:] = False
         for cfg, rows in _groups(configs, _SIZE):
-            k, plain = candidates(prep.matrix, cfg, prep.days, prep.leaf_parent, from_day)
+            k, plain = candidates(
+                prep.matrix, cfg, prep.days, prep.leaf_parent, from_day, prep.leaf_account
+            )
             keep[rows] = k[rows]
         keep[prep.leaf_parent[leaf & keep]] = True
     shape = prep.matrix.shape
-    # The frame's pooled tail factor, from every row (screened or not) and the base windows.
+    # The frame's pooled tail factor, from every leaf row (screened or not; every row when
+    # there are no leaf monitors) and the base windows. Leaves only: an incident shows once
+    # there, not again in each of its service, account, provider and total (round 4).
     base = configs[0] if configs else None
     factor = None
     if base is not None:
         exp_all = plain if plain is not None else plain_expected(prep.matrix, base, prep.days)
-        factor = pooled_factor(prep.matrix, exp_all, base)
+        pool = leaf if leaf.any() else ~leaf
+        factor = pooled_factor(prep.matrix[pool], exp_all[pool], base)
     if plain is not None:
         out = screened(prep.matrix, plain)
     else:
-        out = Evaluation(np.empty(shape), np.empty(shape), np.empty(shape), np.zeros(shape, bool))
+        none = np.zeros(shape, bool)
+        out = Evaluation(np.empty(shape), np.empty(shape), np.empty(shape), none, none.copy())
     for part in (~leaf & keep, leaf & keep):
         for cfg, rows in _groups([configs[r] for r in np.flatnonzero(part)]):
             rows = np.flatnonzero(part)[rows]
             up = prep.leaf_parent[rows]
             ref, ref_excess = (out.expected[up], out.excess[up]) if leaf[rows[0]] else (None, None)
+            if ref is not None:
+                ref = np.fmin(ref, _rows_or_nan(out.expected, prep.leaf_account[rows]))
             ev = evaluate(prep.matrix[rows], cfg, prep.days, ref, ref_excess, factor)
             for name in Evaluation.__dataclass_fields__:
                 getattr(out, name)[rows] = getattr(ev, name)
-    return out
+    return out, factor

@@ -21,6 +21,7 @@ from costguard_core.detection.baseline import (
     size_ok,
 )
 from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.tails import on_window_days
 
 
 def plain_expected(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None) -> np.ndarray:
@@ -34,22 +35,31 @@ def candidates(
     days: np.ndarray | None,
     parent: np.ndarray,
     from_day: int,
+    account: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows that may be flagged on a day ≥ ``from_day`` (bool mask) and the plain expected.
 
     ``parent`` gives, per row, the row whose expected spend is its percent reference (-1: its
-    own), as ``detect`` uses for leaf monitors.
+    own), as ``detect`` uses for leaf monitors; ``account`` (-1: none) a second such row, the
+    smaller of the two expected spends being the reference.
     """
     exp = plain_expected(y, config, days)
     with np.errstate(invalid="ignore"):
-        zero = _may_run_after_idle(y, config.tail_window_days)
+        zero = _may_run_after_idle(y, on_window_days(config))
     ref = exp.copy()
     child = np.flatnonzero(parent >= 0)
     up = parent[child]
     parent_ref = np.where(np.isnan(exp[up]), exp[child], exp[up])
     # A parent that may be on/off has another expected spend when judged; 0 (no percent test)
     # keeps the screen on the safe side for its children.
-    ref[child] = np.where(zero[up][:, None], 0.0, parent_ref)
+    parent_ref = np.where(zero[up][:, None], 0.0, parent_ref)
+    if account is not None:
+        acc = account[child]
+        has = acc >= 0
+        acc_ref = np.where(has[:, None], exp[np.maximum(acc, 0)], np.nan)
+        acc_ref = np.where((has & zero[np.maximum(acc, 0)])[:, None], 0.0, acc_ref)
+        parent_ref = np.fmin(parent_ref, acc_ref)
+    ref[child] = parent_ref
     excess = y - exp
     w = config.drift_window_days
     with np.errstate(invalid="ignore"):
@@ -87,4 +97,5 @@ def screened(y: np.ndarray, exp: np.ndarray) -> Evaluation:
         excess=y - exp,
         z=np.full(y.shape, np.nan),
         flagged=np.zeros(y.shape, dtype=bool),
+        single=np.zeros(y.shape, dtype=bool),
     )

@@ -74,6 +74,7 @@ class Prepared:
     monitors: list[Monitor]
     matrix: np.ndarray  # (n_monitors, n_days) monitor spend, NaN before first_day
     leaf_parent: np.ndarray  # per monitor row: row of the ServiceName monitor of a leaf, or -1
+    leaf_account: np.ndarray  # per monitor row: row of the SubAccountId monitor of a leaf, or -1
 
     def leaves_in(self, monitor: Monitor) -> np.ndarray:
         """Leaf ids inside a monitor's scope."""
@@ -84,10 +85,18 @@ class Prepared:
         return self.leaves.index[self.leaves[monitor.column] == monitor.value].to_numpy()
 
     def leaf_block(self, leaf_ids: np.ndarray, d0: int, d1: int) -> np.ndarray:
-        """Dense ``(len(leaf_ids), d1 - d0 + 1)`` spend of those leaves, zero where no row."""
+        """Dense ``(len(leaf_ids), d1 - d0 + 1)`` spend of those leaves, zero where no row.
+
+        The long table is sorted by leaf (``prepare`` groups by leaf, day), so only the given
+        leaves' rows are read."""
         pos = np.full(len(self.leaves), -1)
         pos[leaf_ids] = np.arange(len(leaf_ids))
-        sel = (pos[self.leaf_row] >= 0) & (self.day_row >= d0) & (self.day_row <= d1)
+        lo = np.searchsorted(self.leaf_row, leaf_ids, side="left")
+        hi = np.searchsorted(self.leaf_row, leaf_ids, side="right")
+        take = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)] or [[]])
+        take = take.astype(np.int64)
+        day = self.day_row[take]
+        sel = take[(day >= d0) & (day <= d1)]
         block = np.zeros((len(leaf_ids), d1 - d0 + 1))
         np.add.at(block, (pos[self.leaf_row[sel]], self.day_row[sel] - d0), self.cost_row[sel])
         return block
@@ -205,9 +214,9 @@ def prepare(
     )
     monitors, matrix = _monitors(leaves, long, n_days, columns)
     if leaf_monitors:
-        monitors, matrix, parent = _leaf_monitors(leaves, long, n_days, monitors, matrix)
+        monitors, matrix, parent, account = _leaf_monitors(leaves, long, n_days, monitors, matrix)
     else:
-        parent = np.full(len(monitors), -1)
+        parent = account = np.full(len(monitors), -1)
     return Prepared(
         days=first + kept,
         leaves=leaves,
@@ -217,6 +226,7 @@ def prepare(
         monitors=monitors,
         matrix=matrix,
         leaf_parent=parent,
+        leaf_account=account,
     )
 
 
@@ -249,8 +259,10 @@ def _monitors(
 def _leaf_monitors(leaves, long, n_days, monitors, matrix):
     """Append one monitor per leaf: an incident on one resource is often too small for its
     service's series when another leaf there is noisy (a batch job), yet plain on its own. Its
-    percent threshold is judged against its ServiceName monitor (``leaf_parent``)."""
+    percent threshold is judged against the smaller of its ServiceName monitor (``leaf_parent``)
+    and its SubAccountId monitor (``leaf_account``, -1 when none)."""
     service_row = {m.value: i for i, m in enumerate(monitors) if m.column == "ServiceName"}
+    account_row = {m.value: i for i, m in enumerate(monitors) if m.column == "SubAccountId"}
     block = np.full((len(leaves), n_days), np.nan)
     leaf = long["leaf"].to_numpy()
     day = long["day"].to_numpy()
@@ -260,6 +272,7 @@ def _leaf_monitors(leaves, long, n_days, monitors, matrix):
     block[filled] = 0.0
     np.add.at(block, (leaf, day), long["cost"].to_numpy())
     parent = [-1] * len(monitors)
+    account = [-1] * len(monitors)
     extra = []
     services = leaves["ServiceName"].tolist()
     subs = leaves["SubAccountId"].tolist()
@@ -268,7 +281,8 @@ def _leaf_monitors(leaves, long, n_days, monitors, matrix):
         scope = tuple((c, str(v)) for c, v in named if v is not None)
         extra.append(Monitor(LEAF, str(lid), int(first[lid]), scope))
         parent.append(service_row.get(service, 0))
-    return monitors + extra, np.vstack([matrix, block]), np.array(parent)
+        account.append(account_row.get(sub, -1))
+    return monitors + extra, np.vstack([matrix, block]), np.array(parent), np.array(account)
 
 
 def monitor_count(

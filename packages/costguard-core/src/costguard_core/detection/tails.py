@@ -12,8 +12,16 @@ from costguard_core.detection.windows import MAD_TO_SIGMA, nanmedian_last, past_
 
 #: Share of zero days in the tail window from which a series is treated as on/off.
 OFF_SHARE = 0.2
-#: Runs needed in the tail window before a run level is trusted.
+#: Runs needed in the on/off window before a run level is trusted.
 MIN_RUNS = 3
+#: The on/off window is this many tail windows (round 4: a job running every 3–4 weeks has
+#: only two runs in 56 days, so each run was judged against an expected 0).
+ON_WINDOWS = 2
+
+
+def on_window_days(config: DetectorConfig) -> int:
+    """Days before d that ``on_level`` reads: ``ON_WINDOWS`` × ``tail_window_days``."""
+    return ON_WINDOWS * config.tail_window_days
 
 
 def on_level(y: np.ndarray, config: DetectorConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -34,7 +42,16 @@ def on_level(y: np.ndarray, config: DetectorConfig) -> tuple[np.ndarray, np.ndar
     rows, cols = np.nonzero(has_zero[:, None] & (y > 0))
     if not len(rows):
         return out[0], out[1], out[2]
-    windows = cell_windows(y, rows, cols, config.tail_window_days)
+    long = cell_windows(y, rows, cols, on_window_days(config))
+    short = long[:, -config.tail_window_days :]
+    # The tail window, or, when it holds fewer than MIN_RUNS runs (a job running every few
+    # weeks), the longer on/off window: the shortest of the two that knows the job's runs.
+    sparse = np.count_nonzero(short > 0, axis=-1) < MIN_RUNS
+    windows = np.where(
+        sparse[:, None],
+        long,
+        np.pad(short, ((0, 0), (long.shape[1] - short.shape[1], 0)), constant_values=np.nan),
+    )
     seen = np.count_nonzero(~np.isnan(windows), axis=-1)
     runs = np.where(windows > 0, windows, np.nan)
     n_on = np.count_nonzero(~np.isnan(runs), axis=-1)
