@@ -241,7 +241,12 @@ def _evaluate_chunk(
         # bound only is confirmed by the day before it (a persisting rise, not one noisy draw).
         # The frame's pooled tail (``pooled.pooled_factor``) raises the single-day bound on
         # heavy-tailed data. The series' own tail bound matters only where z passes that.
-        fixed = config.single_day_z * (1.0 if single_factor is None else single_factor[None, :])
+        if single_factor is None:
+            fixed = np.asarray(config.single_day_z)
+        elif single_factor.ndim == 2:  # per row and day (several billing accounts)
+            fixed = config.single_day_z * single_factor
+        else:
+            fixed = config.single_day_z * single_factor[None, :]
         single = np.fmax(tail_bound(z, config, big & (z > fixed)), fixed)
         flagged = big & (z > single) | (moderate & lagged_bool(moderate))
         # Drift: the mean excess of the last w days, against the scale as it was before them
@@ -286,15 +291,21 @@ def evaluate(
     ``ref`` (same shape as ``y``, NaN = none) replaces a row's own expected spend as the
     reference of the percent threshold (leaf rows use their service's); ``ref_excess`` is
     that parent's excess, which new spend on a leaf must show up in (``tails.new_spend``).
-    ``single_factor`` (per day, ≥ 1; ``pooled.pooled_factor``) multiplies ``single_day_z``.
+    ``single_factor`` (≥ 1; per day, ``pooled.pooled_factor``, or per row and day,
+    ``pooled.account_factors``) multiplies ``single_day_z``.
     """
 
     def part(a: np.ndarray | None, i: int) -> np.ndarray | None:
         return None if a is None else a[i : i + CHUNK_ROWS]
 
+    def factor_part(i: int) -> np.ndarray | None:
+        if single_factor is None or single_factor.ndim == 1:
+            return single_factor
+        return single_factor[i : i + CHUNK_ROWS]
+
     parts = [
         _evaluate_chunk(
-            y[i : i + CHUNK_ROWS], config, days, part(ref, i), part(ref_excess, i), single_factor
+            y[i : i + CHUNK_ROWS], config, days, part(ref, i), part(ref_excess, i), factor_part(i)
         )
         for i in range(0, len(y), CHUNK_ROWS)
     ]

@@ -81,7 +81,13 @@ def _corroborated(
     """
     if run.monitor.column == LEAF or not ev.single[run.row, run.start]:
         return True
-    bound = config.single_day_z * (1.0 if factor is None else float(factor[run.start]))
+    if factor is None:
+        scale = 1.0
+    elif factor.ndim == 2:  # per row and day: the frame holds several billing accounts
+        scale = float(factor[run.row, run.start])
+    else:
+        scale = float(factor[run.start])
+    bound = config.single_day_z * scale
     return leaf_z(prep, run.monitor, run.start, config) > bound
 
 

@@ -1,5 +1,9 @@
 """How heavy the tails of a frame's noise are, pooled over all its series: the single-day bound.
 
+Pooled per billing account when a frame holds several (``account_factors``): organisations'
+noise differs, so each account's leaves are pooled on their own (rows spanning accounts, and
+accounts with too few cells, use the frame's pool).
+
 One series' 56 past days cannot tell a t(3) from a normal tail at the 7-sigma level a single-day
 alarm needs, but the series of one billing frame (its resources, services, accounts) share their
 kind of noise, and together they hold thousands of residuals. So, per day d:
@@ -55,11 +59,17 @@ def _past_sum(a: np.ndarray, width: int) -> np.ndarray:
     return c[..., hi] - c[..., lo]
 
 
-def pooled_factor(y: np.ndarray, exp: np.ndarray, config: DetectorConfig) -> np.ndarray:
+def pooled_factor(
+    y: np.ndarray,
+    exp: np.ndarray,
+    config: DetectorConfig,
+    fallback: np.ndarray | None = None,
+) -> np.ndarray:
     """Per day, the factor (≥ 1) the single-day bound is multiplied by (see the module doc).
 
     ``y`` and ``exp``: ``(n_series, n_days)`` spend and plain expected spend (USD, NaN before a
-    series exists). Returns ``(n_days,)``.
+    series exists). Returns ``(n_days,)``; on days with fewer than ``POOLED_MIN_CELLS`` cells,
+    ``fallback`` (per day) or 1.
     """
     n_days = y.shape[1]
     w = config.scale_window_days
@@ -88,4 +98,32 @@ def pooled_factor(y: np.ndarray, exp: np.ndarray, config: DetectorConfig) -> np.
     # Past the grid's end (more than POOLED_P of the cells beyond 30 σ): the grid's end.
     q = np.where(below.any(axis=0), _GRID[k], _GRID[-1])
     factor = np.fmax(q / NORMAL_Q99, 1.0)
-    return np.where(cells >= POOLED_MIN_CELLS, factor, 1.0)
+    return np.where(cells >= POOLED_MIN_CELLS, factor, 1.0 if fallback is None else fallback)
+
+
+def account_factors(
+    y: np.ndarray,
+    exp: np.ndarray,
+    account: np.ndarray,
+    row_accounts: np.ndarray,
+    config: DetectorConfig,
+) -> np.ndarray:
+    """Pooled factors per billing account, one row per monitor row: ``(n_rows, n_days)``.
+
+    ``y``/``exp`` are the pooled leaves' spend and plain expected spend, ``account`` each
+    pooled leaf's billing-account code (-1: none), ``row_accounts`` each monitor row's
+    billing-account code, or -1 when its leaves span several accounts (or none). A frame can
+    hold several organisations (billing accounts) whose noise differs; each is pooled on its
+    own, so one heavy-tailed organisation does not raise every other's bound. A row spanning
+    accounts, and an account with too few cells, use the whole frame's factor.
+    """
+    frame = pooled_factor(y, exp, config)
+    per = {
+        int(code): pooled_factor(y[account == code], exp[account == code], config, frame)
+        for code in np.unique(account[account >= 0])
+    }
+    out = np.empty((len(row_accounts), y.shape[1]))
+    out[:] = frame
+    for code, factor in per.items():
+        out[row_accounts == code] = factor
+    return out

@@ -9,14 +9,21 @@ same whatever its group, which is what lets a leaf row use its parent's expected
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from costguard_core.detection.baseline import Evaluation, evaluate
+from costguard_core.detection.baseline import Evaluation, evaluate, expected
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.feedback import scope_key
 from costguard_core.detection.monitors import MonitorsConfig
-from costguard_core.detection.pooled import pooled_factor
-from costguard_core.detection.screen import candidates, plain_expected, screened
+from costguard_core.detection.pooled import account_factors, pooled_factor
+from costguard_core.detection.screen import (
+    _may_run_after_idle,
+    candidates,
+    plain_expected,
+    screened,
+)
 from costguard_core.detection.series import LEAF, Prepared
+from costguard_core.detection.tails import on_window_days
 
 
 def row_configs(
@@ -65,6 +72,65 @@ def _rows_or_nan(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
 _SIZE = {"min_impact_usd", "min_impact_pct", "combine"}
 
 
+def service_in_account(
+    prep: Prepared, base: DetectorConfig
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per monitor row, the expected spend of its leaf's service within the leaf's billing
+    account (ServiceName × BillingAccountId) — plain (``screen.plain_expected``; 0 where it may
+    be an on/off job) and judged (``baseline.expected``) — NaN for rows that are not leaves;
+    ``(n_rows, n_days)`` each. None when the frame holds at most one billing account: the
+    ServiceName monitor is then that series already.
+
+    A frame may hold several organisations (billing accounts) using the same services; a leaf's
+    percent test is judged against its own organisation's service, not everyone's, so an
+    incident is judged alike whether its organisation is scanned alone or with others."""
+    if row_accounts(prep) is None:
+        return None
+    shape = prep.matrix.shape
+    plain = np.full(shape, np.nan)
+    judged = np.full(shape, np.nan)
+    rows = np.flatnonzero(prep.leaf_parent >= 0)
+    if not len(rows):
+        return plain, judged
+    lids = np.array([int(str(prep.monitors[r].value)) for r in rows])
+    keys = prep.leaves.loc[lids, ["ServiceName", "BillingAccountId"]].astype(str)
+    cell = pd.factorize(pd.MultiIndex.from_frame(keys))[0]
+    y = prep.matrix[rows]
+    total = np.zeros((cell.max() + 1, shape[1]))
+    np.add.at(total, cell, np.nan_to_num(y))
+    seen = np.zeros(total.shape, dtype=bool)
+    np.logical_or.at(seen, cell, ~np.isnan(y))
+    total[~seen] = np.nan
+    may_idle = _may_run_after_idle(total, on_window_days(base))
+    p = plain_expected(total, base, prep.days)
+    p[may_idle] = 0.0
+    plain[rows] = p[cell]
+    judged[rows] = expected(total, base, prep.days)[cell]
+    return plain, judged
+
+
+def row_accounts(prep: Prepared) -> np.ndarray | None:
+    """Per monitor row, the code of the one BillingAccountId its leaves belong to, -1 when they
+    span several (or have none); None when the frame holds at most one billing account."""
+    codes, names = pd.factorize(prep.leaves["BillingAccountId"], use_na_sentinel=True)
+    if len(names) <= 1:
+        return None
+    codes = np.asarray(codes)
+    out = np.full(len(prep.monitors), -1, dtype=np.int64)
+    single: dict[str, dict[str, int]] = {}
+    for column in {m.column for m in prep.monitors if m.column not in (None, LEAF)}:
+        span = pd.DataFrame({"v": prep.leaves[column].to_numpy(), "c": codes})
+        span = span[span["v"].notna()].groupby("v")["c"].agg(["min", "max"])
+        one = span[(span["min"] == span["max"]) & (span["min"] >= 0)]["min"]
+        single[column] = {str(k): int(v) for k, v in one.items()}
+    for row, mon in enumerate(prep.monitors):
+        if mon.column == LEAF:
+            out[row] = codes[int(str(mon.value))]
+        elif mon.column is not None:
+            out[row] = single[mon.column].get(str(mon.value), -1)
+    return out
+
+
 def evaluate_rows(
     prep: Prepared, configs: list[DetectorConfig], from_day: int | None = None
 ) -> tuple[Evaluation, np.ndarray | None]:
@@ -72,16 +138,25 @@ def evaluate_rows(
     monitors' expected spend as the percent threshold's reference (``series._leaf_monitors``).
     With ``from_day``, rows that cannot be flagged from that day on (``screen.candidates``, run
     once per set of size thresholds) are not judged. Returns the evaluation and the pooled tail
-    factor per day (``pooled.pooled_factor``; None: no rows)."""
+    factor: per day (``pooled.pooled_factor``), or per row and day when the frame holds several
+    billing accounts (``pooled.account_factors``, ``row_accounts``); None: no rows."""
     n = len(prep.monitors)
     leaf = prep.leaf_parent >= 0
     keep = np.ones(n, dtype=bool)
     plain = None
+    cells = service_in_account(prep, configs[0]) if configs else None
+    cell_plain, cell_judged = cells if cells is not None else (None, None)
     if from_day is not None:
         keep[:] = False
         for cfg, rows in _groups(configs, _SIZE):
             k, plain = candidates(
-                prep.matrix, cfg, prep.days, prep.leaf_parent, from_day, prep.leaf_account
+                prep.matrix,
+                cfg,
+                prep.days,
+                prep.leaf_parent,
+                from_day,
+                prep.leaf_account,
+                cell_plain,
             )
             keep[rows] = k[rows]
         keep[prep.leaf_parent[leaf & keep]] = True
@@ -94,7 +169,13 @@ def evaluate_rows(
     if base is not None:
         exp_all = plain if plain is not None else plain_expected(prep.matrix, base, prep.days)
         pool = leaf if leaf.any() else ~leaf
-        factor = pooled_factor(prep.matrix[pool], exp_all[pool], base)
+        accounts = row_accounts(prep)
+        if accounts is None:
+            factor = pooled_factor(prep.matrix[pool], exp_all[pool], base)
+        else:
+            factor = account_factors(
+                prep.matrix[pool], exp_all[pool], accounts[pool], accounts, base
+            )
     if plain is not None:
         out = screened(prep.matrix, plain)
     else:
@@ -107,7 +188,10 @@ def evaluate_rows(
             ref, ref_excess = (out.expected[up], out.excess[up]) if leaf[rows[0]] else (None, None)
             if ref is not None:
                 ref = np.fmin(ref, _rows_or_nan(out.expected, prep.leaf_account[rows]))
-            ev = evaluate(prep.matrix[rows], cfg, prep.days, ref, ref_excess, factor)
+                if cell_judged is not None:
+                    ref = np.fmin(ref, cell_judged[rows])
+            row_factor = factor[rows] if factor is not None and factor.ndim == 2 else factor
+            ev = evaluate(prep.matrix[rows], cfg, prep.days, ref, ref_excess, row_factor)
             for name in Evaluation.__dataclass_fields__:
                 getattr(out, name)[rows] = getattr(ev, name)
     return out, factor

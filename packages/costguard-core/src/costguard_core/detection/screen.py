@@ -44,6 +44,7 @@ def candidates(
     parent: np.ndarray,
     from_day: int,
     account: np.ndarray | None = None,
+    cell: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows that may be flagged on a day ≥ ``from_day`` (bool mask) and the plain expected.
 
@@ -67,6 +68,8 @@ def candidates(
         acc_ref = np.where(has[:, None], exp[np.maximum(acc, 0)], np.nan)
         acc_ref = np.where((has & zero[np.maximum(acc, 0)])[:, None], 0.0, acc_ref)
         parent_ref = np.fmin(parent_ref, acc_ref)
+    if cell is not None:
+        parent_ref = np.fmin(parent_ref, cell[child])
     ref[child] = parent_ref
     excess = y - exp
     w = config.drift_window_days
