@@ -246,6 +246,12 @@ ADAPTER_TESTS = {
         )
     },
     "azure_rest_api_examples/costmanagement_BillingAccountQuery_daily.json": "test_adapters.py",
+    "azure_rest_api_examples/consumption_UsageDetailsListByMCABillingAccount.json": (
+        "test_adapters_azure_usage.py"
+    ),
+    "azure_rest_api_examples/consumption_UsageDetailsListByMetricActualCost.json": (
+        "test_adapters_azure_usage.py"
+    ),
     "gcp_billing_elastic/test-data.ndjson": "test_adapters.py",
     "vultr/govultr_fixture_billing_invoices.json": "test_adapters.py",
     "vultr/govultr_fixture_billing_invoices_123456_items.json": "test_adapters.py",
@@ -266,9 +272,6 @@ NOT_READ = {
     "koku/oci/reports_usage-csv_0001000000829494.csv": "OCI usage report, no cost columns",
     "vultr/openapi_example_billing_invoice.json": "one invoice header; its items are read",
     "vultr/govultr_fixture_billing_invoices_123456.json": "one invoice header; its items are read",
-    "azure_rest_api_examples/consumption_UsageDetailsListByMCABillingAccount.json": "Consumption "
-    "API usage details: the azure adapter uses the Cost Management Query API and exports",
-    "azure_rest_api_examples/consumption_UsageDetailsListByMetricActualCost.json": "as above",
 }
 SAMPLE_DIRS = ("focus_*", "koku", "aws_cost_explorer", "azure_*", "gcp_billing_elastic", "vultr")
 

@@ -24,12 +24,13 @@ from costguard_core.client import BackendClient
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 
-Handler = Callable[[str, str, bytes], tuple[int, dict]]
+Handler = Callable[[str, str, bytes], tuple[int, dict | bytes]]
 
 
 @pytest.fixture()
 def http_server() -> Iterator[Callable[[Handler], str]]:
-    """``start(handler)`` -> base URL; handler(method, path, body) -> (status, json)."""
+    """``start(handler)`` -> base URL; handler(method, path, body) -> (status, json object or
+    the response body as bytes)."""
     servers: list[ThreadingHTTPServer] = []
 
     def start(handler: Handler) -> str:
@@ -40,7 +41,9 @@ def http_server() -> Iterator[Callable[[Handler], str]]:
                     status, answer = handler(self.command, self.path, body)
                 except Exception as exc:  # a failed check must fail the test, not hang it
                     status, answer = 400, {"error": {"code": 400, "message": repr(exc)}}
-                data = json.dumps(answer).encode()
+                # bytes are sent as given (exact number text); 204 has no body
+                data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                data = b"" if status == 204 else data
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

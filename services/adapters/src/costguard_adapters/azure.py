@@ -1,6 +1,8 @@
 """``azure``: the Cost Management Query API (azure-mgmt-costmanagement with azure-identity's
-DefaultAzureCredential), daily ActualCost grouped by ServiceName and ResourceGroup, plus
-exported CSVs (EA/MCA actual or amortized cost details, FocusCost) read by the core reader.
+DefaultAzureCredential), daily ActualCost grouped by ServiceName and ResourceGroup, or with
+``api: usage_details`` the Consumption UsageDetails list (azure-mgmt-consumption; mapping in
+:mod:`costguard_adapters.azure_usage`), plus exported CSVs (EA/MCA actual or amortized cost
+details, FocusCost) read by the core reader.
 
 A query result row is ``[PreTaxCost, UsageDate (yyyymmdd int), ServiceName, ResourceGroup,
 Currency]`` (columns named in ``result.columns``; REST example BillingAccountQuery.json).
@@ -11,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from costguard_core.errors import InputError
 from costguard_core.models import CostRow
 from pydantic import Field
 
+from costguard_adapters.azure_usage import list_usage, usage_rows
 from costguard_adapters.registry import (
     Adapter,
     ReadSettings,
@@ -36,7 +39,15 @@ class AzureSettings(ReadSettings):
     cost_type: str = Field(
         "ActualCost",
         title="Cost type",
-        description="ActualCost or AmortizedCost (Query API 'type').",
+        description="ActualCost or AmortizedCost (Query API 'type'; UsageDetails 'metric' "
+        "actualcost or amortizedcost).",
+    )
+    api: Literal["query", "usage_details"] = Field(
+        "query",
+        title="API",
+        description="query: Cost Management Query API, daily totals by ServiceName and "
+        "ResourceGroup. usage_details: Consumption UsageDetails (EA 'legacy' or MCA 'modern' "
+        "items), mapped like the cost-details exports.",
     )
     export_paths: list[str] = Field(
         default_factory=list,
@@ -123,6 +134,28 @@ class AzureAdapter(Adapter):
         )
         return client.query.usage(s.scope, definition)
 
+    def _usage_details(self, start: date, end: date) -> list[CostRow]:
+        from azure.mgmt.consumption import ConsumptionManagementClient
+
+        s = self.settings
+        assert isinstance(s, AzureSettings) and s.scope
+        if self._credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            self._credential = DefaultAzureCredential()
+        parts = s.scope.strip("/").split("/")
+        # usage_details.list takes the scope; the client's subscription is for other operations.
+        sub = parts[1] if parts[0].lower() == "subscriptions" and len(parts) > 1 else ""
+        client = ConsumptionManagementClient(
+            self._credential, sub, base_url=s.base_url, **self._client_kw
+        )
+        metric = s.cost_type.lower()
+        if metric not in ("actualcost", "amortizedcost"):
+            raise InputError(
+                f"{s.cost_type!r} is not ActualCost or AmortizedCost", field="cost_type"
+            )
+        return usage_rows(list_usage(client, s.scope, start, end, metric), s.scope)
+
     def pull(self, start: date | None, end: date | None) -> Iterable[CostRow]:
         s = self.settings
         assert isinstance(s, AzureSettings)
@@ -130,7 +163,10 @@ class AzureAdapter(Adapter):
         if s.scope:
             q_end = end or date.today()
             q_start = start or q_end - timedelta(s.lookback_days)
-            rows += _query_rows(self._query(q_start, q_end), s.scope)
+            if s.api == "usage_details":
+                rows += self._usage_details(q_start, q_end)
+            else:
+                rows += _query_rows(self._query(q_start, q_end), s.scope)
         if s.export_paths:
             rows += read_exports(s.export_paths, lenient=s.lenient, max_bad_rows=s.max_bad_rows)
         return [r for r in rows if in_range(r.ChargePeriodStart, start, end)]
