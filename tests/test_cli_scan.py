@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from costguard_cli.scan import scan
 
 _BUNDLED = Path(__file__).resolve().parents[1] / "examples" / "data"
-_SHARED = Path("/work/shared/data")
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 REAL = {
     "focus_sample_1000.csv": _SHARED / "focus_sample_data",
     "aws_cur_sample_anonymous.csv": _SHARED / "focus_converters",

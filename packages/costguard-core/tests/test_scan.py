@@ -13,7 +13,7 @@ from costguard_core.focus import read_daily
 from costguard_core.scan import ScanReport, scan, scan_frame
 
 _BUNDLED = Path(__file__).resolve().parents[3] / "examples" / "data"
-_SHARED = Path("/work/shared/data")
+_SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 REAL = {
     "focus_sample_1000.csv": _SHARED / "focus_sample_data",
     "aws_cur_sample_anonymous.csv": _SHARED / "focus_converters",
