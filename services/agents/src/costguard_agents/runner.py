@@ -62,7 +62,6 @@ class _Metrics:
 
     def __init__(self, agent: str, interval_s: float) -> None:
         self.registry = CollectorRegistry()
-        labels = {"registry": self.registry, "labelnames": ["agent"]}
         self.passes = Counter(
             "costguard_agent_passes",
             "Agent passes started.",
@@ -70,32 +69,42 @@ class _Metrics:
             labelnames=["agent", "trigger"],
         )
         self.failures = Counter(
-            "costguard_agent_pass_failures", "Agent passes that raised.", **labels
+            "costguard_agent_pass_failures",
+            "Agent passes that raised.",
+            registry=self.registry,
+            labelnames=["agent"],
         )
         self.items = Counter(
             "costguard_agent_items_created",
             "Items (anomalies or actions) passes created.",
-            **labels,
+            registry=self.registry,
+            labelnames=["agent"],
         )
         # Passes range from milliseconds (nothing new) to minutes (a full detective backfill).
         self.duration = Histogram(
             "costguard_agent_pass_duration_seconds",
             "Wall time of one agent pass.",
             buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
-            **labels,
+            registry=self.registry,
+            labelnames=["agent"],
         )
         self.last_duration = Gauge(
-            "costguard_agent_last_pass_duration_seconds", "Wall time of the latest pass.", **labels
+            "costguard_agent_last_pass_duration_seconds",
+            "Wall time of the latest pass.",
+            registry=self.registry,
+            labelnames=["agent"],
         )
         self.last_success = Gauge(
             "costguard_agent_last_success_timestamp_seconds",
             "Unix time at which the latest successful pass ended.",
-            **labels,
+            registry=self.registry,
+            labelnames=["agent"],
         )
         self.interval = Gauge(
             "costguard_agent_interval_seconds",
             "Seconds between scheduled passes (0: only on POST /run).",
-            **labels,
+            registry=self.registry,
+            labelnames=["agent"],
         )
         self.interval.labels(agent).set(interval_s)
         for trigger in ("manual", "scheduled"):

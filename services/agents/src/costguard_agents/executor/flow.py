@@ -130,7 +130,7 @@ class _Run:
             states.append({"resource": rid, "done": chk["done"], "state": chk["state"]})
             if chk["checked"] and chk["done"] is False:
                 raise CheckFailed("health", f"{rid} is not in the target state: {chk['state']}")
-        health = {"resources": states}
+        health: dict[str, Any] = {"resources": states}
         url = self.action.parameters.get("health_check_url")
         if url:
             health["service"] = await anyio.to_thread.run_sync(

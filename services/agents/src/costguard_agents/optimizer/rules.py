@@ -154,7 +154,7 @@ def _llm(anomaly: AnomalyPublic, cause: RootCause) -> ActionCreate | None:
     provider = llm_provider(cause)
     model = current_model(cause) if provider else None
     target = cheaper_model(provider, model) if provider and model else None
-    endpoint = default_endpoint(provider, cause) if target else None
+    endpoint = default_endpoint(provider, cause) if provider and target else None
     if not (provider and model and target and endpoint):
         return None
     return _action(
