@@ -138,6 +138,11 @@ class Baseline:
 
     expected: np.ndarray
     scale: np.ndarray  # NaN until ``min_scale_points`` residuals exist
+    running: np.ndarray  # judged as an on/off series' run (``tails.on_level``)
+    #: Expected spend for a day confirming the day before's rise: on a batch job's run day a
+    #: run no larger than the largest run *before yesterday* gets that run (``expected`` uses
+    #: the largest run including yesterday's, which would hide a rise lasting two days).
+    confirming: np.ndarray
 
 
 def _expected(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None) -> np.ndarray:
@@ -170,16 +175,20 @@ def baseline(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
         relative = np.where(exp > 0, (y - exp) / exp, np.nan)
     rel = relative_mad(relative, config) * exp
     scale = np.where(np.isnan(rel), scale, np.fmax(scale, rel))
-    on_exp, on_scale, on_max = on_level(y, config)
+    on_exp, on_scale, on_max, on_earlier = on_level(y, config)
     # An on/off series (a batch job) is judged, on the days it runs, against its usual run.
     running = ~np.isnan(on_exp) & (y > 0)
     # A run no larger than the largest of the window's runs is ordinary whatever its z: with n
     # exchangeable runs the newest is the largest with probability 1/(n + 1) only. Such a run
     # gets the largest run as its expected spend, so its excess is not positive.
     ordinary = running & (y <= on_max)
+    expected = np.where(ordinary, on_max, np.where(running, on_exp, exp))
+    earlier = running & (y <= on_earlier)
     return Baseline(
-        expected=np.where(ordinary, on_max, np.where(running, on_exp, exp)),
+        expected=expected,
         scale=np.where(running, on_scale, scale),
+        running=running,
+        confirming=np.where(earlier, on_earlier, np.where(running, on_exp, exp)),
     )
 
 
@@ -248,7 +257,22 @@ def _evaluate_chunk(
         else:
             fixed = config.single_day_z * single_factor[None, :]
         single = np.fmax(tail_bound(z, config, big & (z > fixed)), fixed)
-        flagged = big & (z > single) | (moderate & lagged_bool(moderate))
+        # A batch job's run is judged against its few past runs (``tails.on_level``): from n
+        # exchangeable runs nothing distribution-free says one run is far out at the level a
+        # single-day alarm needs (the newest is the largest with probability 1/(n + 1)), so a
+        # run is never flagged on one day alone; a rise of the job shows on a second run day
+        # or in the lasting monitors above it (round 5).
+        one_day = big & (z > single) & ~base.running
+        # The day confirming yesterday's rise is judged against the runs before that rise
+        # (``Baseline.confirming``; the same as ``expected`` on series that are not on/off).
+        c_excess = y - base.confirming
+        confirm = (
+            judged
+            & (c_excess > 0)
+            & size_ok(c_excess, pct_ref, config)
+            & (c_excess / floored > config.z_threshold)
+        )
+        flagged = one_day | (confirm & lagged_bool(moderate))
         # Drift: the mean excess of the last w days, against the scale as it was before them
         # (so the drift's own days cannot inflate it), and big enough in USD/percent terms.
         mean_excess = mean_to_date(excess, w)
@@ -263,11 +287,17 @@ def _evaluate_chunk(
         )
     # New spend: a series that appeared after the data's first min_history_days days has no
     # baseline yet; its whole spend is excess, flagged once it has lasted two days.
+    # A day flagged as confirming reports its excess over the runs before the rise.
+    swap = confirm & lagged_bool(moderate) & ~one_day
+    exp = np.where(swap, base.confirming, exp)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        excess = np.where(swap, c_excess, excess)
+        z = np.where(swap, c_excess / floored, z)
     young, fresh = new_spend(y, history, pct_ref, ref_excess, config)
     exp = np.where(young, 0.0, exp)
     excess = np.where(young, y, excess)
     z = np.where(young, np.inf, z)
-    other = (moderate & lagged_bool(moderate)) | drifting | fresh
+    other = (confirm & lagged_bool(moderate)) | drifting | fresh
     return Evaluation(
         expected=exp,
         excess=excess,
