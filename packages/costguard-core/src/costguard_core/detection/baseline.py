@@ -7,13 +7,12 @@ computes, which is what makes the detector free of look-ahead.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.fees import MONTH_END_DAYS, MONTH_START_DAYS, month_start_fees
 from costguard_core.detection.tails import (
     lagged_bool,
     new_spend,
@@ -25,14 +24,16 @@ from costguard_core.detection.tails import (
 from costguard_core.detection.windows import MAD_TO_SIGMA, nanmedian_last, past_windows
 
 __all__ = ["MAD_TO_SIGMA", "Baseline", "Evaluation", "baseline", "evaluate", "expected"]
-__all__ += ["nanmedian_last", "tail_bound"]
+__all__ += [
+    "MONTH_END_DAYS",
+    "MONTH_START_DAYS",
+    "month_start_fees",
+    "nanmedian_last",
+    "tail_bound",
+]
 
 #: Rows evaluated at once; bounds the (rows × days × window) temporaries to a few tens of MB.
 CHUNK_ROWS = 256
-#: Days at the start of a month on which recurring fees are expected (see month_start_fees).
-MONTH_START_DAYS = 3
-#: Days at the end of a month on which recurring month-end charges are expected (round 4).
-MONTH_END_DAYS = 3
 
 
 def weekly_median(y: np.ndarray, weeks: int) -> np.ndarray:
@@ -85,51 +86,6 @@ def robust_scale(residuals: np.ndarray, config: DetectorConfig) -> np.ndarray:
 
     tail = (at(0.9) - at(0.5)) / 1.2816
     return np.where(points >= config.min_scale_points, np.fmax(MAD_TO_SIGMA * mad, tail), np.nan)
-
-
-@functools.lru_cache(maxsize=8)
-def _fee_pairs(day_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """``(i, prev)`` column pairs of ``month_start_fees``: day i is one of a month's first
-    ``MONTH_START_DAYS`` or last ``MONTH_END_DAYS`` days and ``prev`` the same day of the
-    previous month (counted from its start or its end) among the columns. Cached per column
-    dates, since every chunk of rows of one run shares them."""
-    days = np.frombuffer(day_bytes, dtype="datetime64[D]")
-    stamps = pd.DatetimeIndex(days)
-    idx = {d: i for i, d in enumerate(days)}
-    cols, prevs = [], []
-    for i, stamp in enumerate(stamps):
-        from_end = stamp.days_in_month - stamp.day  # 0 on the month's last day
-        if stamp.day <= MONTH_START_DAYS:
-            day = (stamp - pd.DateOffset(months=1)).date()
-        elif from_end < MONTH_END_DAYS:
-            last = stamp - pd.DateOffset(days=stamp.day)  # the previous month's last day
-            day = (last - pd.DateOffset(days=from_end)).date()
-        else:
-            continue
-        prev = idx.get(np.datetime64(day, "D"))
-        if prev is not None:
-            cols.append(i)
-            prevs.append(prev)
-    return np.array(cols, dtype=np.int64), np.array(prevs, dtype=np.int64)
-
-
-def month_start_fees(y: np.ndarray, exp: np.ndarray, days: np.ndarray | None) -> np.ndarray:
-    """Expected recurring charge on a month's first ``MONTH_START_DAYS`` and last
-    ``MONTH_END_DAYS`` days: the positive excess the series had on the same day of the previous
-    month, counted from the month's start or from its end (USD, 0 elsewhere).
-
-    Providers bill support plans, subscriptions and commitments' upfront parts on a month's
-    first days, and month-end processing (closing, reporting, billing runs) lands on its last;
-    the previous month's excess on that day predicts this month's. Reads only that earlier day
-    (at most 31 days back).
-    """
-    fee = np.zeros(y.shape)
-    if days is None or not len(days):
-        return fee
-    cols, prevs = _fee_pairs(np.ascontiguousarray(days.astype("datetime64[D]")).tobytes())
-    if len(cols):
-        fee[:, cols] = np.nan_to_num(np.fmax(y[:, prevs] - exp[:, prevs], 0.0))
-    return fee
 
 
 @dataclass(frozen=True)
