@@ -250,3 +250,72 @@ def dev4(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.3, 1.0),
         min_excess_usd=(30.0, 120.0),
     )
+
+
+def holdout5(seed: int, quick: bool) -> GenConfig:
+    """Written before the round-5 detector changes; only its summary line is read, once before
+    and once after that round: the heaviest tails yet (t(2.8)) with a wide noise range (cv
+    0.03–0.3), larger leaves (median e^4.8 ≈ 120 USD) and many per tenant (10–45) in one or two
+    accounts, shallow dev weekends but weekend-busier prod, fast growth, rare large fees, few
+    but busy batch jobs, some month-end processing, a shorter span from an autumn start, a mix
+    heavy on spikes and drifts, incidents larger relative to their leaf but smaller relative to
+    their monitors."""
+    return GenConfig(
+        name="holdout5",
+        seed=seed + 55_555_561,
+        tenants=10 if quick else 34,
+        days=210,
+        start=date(2020, 10, 12),
+        leaves=(10, 45),
+        accounts=(1, 2),
+        leaf_log_mean=4.8,
+        leaf_log_sigma=1.1,
+        cv=(0.03, 0.3),
+        t_df=2.8,
+        dev_weekend=(0.4, 0.9),
+        prod_weekend=(0.95, 1.1),
+        growth_per_year=(0.3, 2.5),
+        p_fee_tenant=0.4,
+        fee_multiple=(8.0, 60.0),
+        p_batch_leaf=0.05,
+        batch_p_day=(0.3, 0.8),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.2, 2.0),
+        credits_per_tenant=(0, 3),
+        incidents=(2, 4),
+        mix={"spike": 0.35, "shift": 0.15, "drift": 0.25, "new": 0.1, "weekend_loop": 0.15},
+        leaf_multiple=(1.2, 5.0),
+        monitor_fraction=(0.2, 0.8),
+        min_excess_usd=(50.0, 200.0),
+        gap_days=25,
+    )
+
+
+def dev5(seed: int, quick: bool) -> GenConfig:
+    """Round-5 development config (studied freely): t(3) tails with a wide noise range, larger
+    leaves, few accounts, spike-heavy mix."""
+    return GenConfig(
+        name="dev5",
+        seed=seed + 5_000_011,
+        tenants=10 if quick else 30,
+        days=240,
+        start=date(2022, 6, 20),
+        leaves=(8, 36),
+        accounts=(1, 3),
+        leaf_log_mean=4.4,
+        leaf_log_sigma=1.2,
+        cv=(0.03, 0.25),
+        t_df=3.0,
+        dev_weekend=(0.2, 0.8),
+        growth_per_year=(0.0, 1.8),
+        p_fee_tenant=0.5,
+        p_batch_leaf=0.08,
+        batch_p_day=(0.2, 0.7),
+        p_month_end_leaf=0.04,
+        credits_per_tenant=(0, 4),
+        incidents=(2, 5),
+        mix={"spike": 0.35, "shift": 0.2, "drift": 0.15, "new": 0.15, "weekend_loop": 0.15},
+        leaf_multiple=(1.0, 4.0),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(40.0, 160.0),
+    )

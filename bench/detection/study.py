@@ -1,6 +1,6 @@
 """Development aid: CostGuard's score on one config, its false alarms and misses.
 
-    .venv/bin/python bench/detection/study.py main|dev2|dev3|dev4 [--list]
+    .venv/bin/python bench/detection/study.py main|dev2|dev3|dev4|dev5 [--list] [--one-frame]
 
 Never run it on a holdout config (bench/README.md "What was tuned on what").
 """
@@ -15,19 +15,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import configs  # noqa: E402
+import run  # noqa: E402
 from costguard_core.detection import detect  # noqa: E402
 from generator import generate  # noqa: E402
 from scoring import Found, _in_window, score  # noqa: E402
 
-STUDY = ("main", "dev2", "dev3", "dev4")
+STUDY = ("main", "dev2", "dev3", "dev4", "dev5")
+HOLDOUTS = ("holdout", "holdout2", "holdout3", "holdout4", "holdout5")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("names", nargs="+", choices=STUDY)
+    parser.add_argument("names", nargs="+", choices=STUDY + HOLDOUTS)
     parser.add_argument("--list", action="store_true", help="print false alarms and misses")
+    parser.add_argument("--one-frame", action="store_true", help="also all tenants in one frame")
     parser.add_argument("--seed", type=int, default=20240601)
     args = parser.parse_args()
+    refused = [n for n in args.names if n in HOLDOUTS]
+    if refused:
+        parser.error(f"{', '.join(refused)}: holdouts are not studied (bench/README.md)")
     for name in args.names:
         cfg = getattr(configs, name)(args.seed, False)
         tenants = generate(cfg)
@@ -48,6 +54,12 @@ def main() -> None:
             f"false {r['false_alarms']} "
             + " ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(s.recall_by_kind.items()))
         )
+        if args.one_frame:
+            o = score(incidents, run.costguard_one_frame(tenants)[0], burn).row()
+            print(
+                f"{name} one frame: P {o['precision']:.3f} R {o['recall']:.3f} F1 {o['f1']:.3f} "
+                f"false {o['false_alarms']}"
+            )
         if not args.list:
             continue
         matched = set()

@@ -46,8 +46,11 @@ def test_on_level_is_the_median_run_and_only_for_series_with_off_days() -> None:
     y[0, ::3] = 100.0
     y[0, 30] = 130.0
     y[1] = 50.0
-    level, spread, largest = on_level(y, DetectorConfig())
+    y[0, 74] = 150.0  # the largest run, the day before day 75
+    level, spread, largest, earlier = on_level(y, DetectorConfig())
     assert level[0, 69] == 100.0 and largest[0, 69] == 130.0 and spread[0, 69] == 0.0
+    assert earlier[0, 69] == 130.0  # day 68 did not run: the same largest run
+    assert largest[0, 75] == 150.0 and earlier[0, 75] == 130.0  # without yesterday's run
     assert np.isnan(level[0, 70])  # only computed on days it runs
     assert np.isnan(level[1]).all()
 
@@ -103,3 +106,25 @@ def test_screen_never_drops_a_series_that_would_be_flagged() -> None:
     for from_day in (0, 55, 90):
         screened, _ = evaluate_rows(prep, configs, from_day)
         np.testing.assert_array_equal(screened.flagged[:, from_day:], plain.flagged[:, from_day:])
+
+
+def test_a_batch_run_is_flagged_only_when_the_rise_lasts_two_run_days() -> None:
+    """Round 5: a run of an on/off series is never an anomaly on one day alone (its few past
+    runs cannot show it is far out), and a run confirming yesterday's rise is judged against
+    the runs before that rise (the largest run including yesterday's would hide it)."""
+    rng = np.random.default_rng(5)
+    y = np.zeros((1, 140))
+    ran = [d for d in range(140) if d % 3 != 2 and rng.random() < 0.6]
+    y[0, ran] = 400.0 * (1 + rng.normal(0, 0.05, len(ran)))
+    one = y.copy()
+    # One run half as large again, then an idle day: past the single-day bound (z ≈ 10), yet
+    # not flagged. (A far larger one still is, through the drift window's mean.)
+    one[0, 100], one[0, 101] = 600.0, 0.0
+    ev = evaluate(one, DetectorConfig())
+    assert ev.z[0, 100] > DetectorConfig().single_day_z and not ev.flagged[0, 100:103].any()
+    two = y.copy()
+    two[0, 100], two[0, 101], two[0, 102] = 600.0, 580.0, 0.0  # two raised runs in a row
+    ev = evaluate(two, DetectorConfig())
+    assert not ev.flagged[0, 100] and ev.flagged[0, 101]
+    # Reported against the runs before the rise, not against yesterday's 600.
+    assert ev.expected[0, 101] < 450 and ev.excess[0, 101] > 130

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from costguard_core.detection.baseline import baseline, expected
+from costguard_core.detection.baseline import baseline
 from costguard_core.detection.config import LEAF_COLUMNS, DetectorConfig
 from costguard_core.detection.series import Monitor, Prepared
 from costguard_core.detection.tails import on_window_days
@@ -31,7 +31,10 @@ def leaf_excess(
     active = block[:, start - d0 :].sum(axis=1) > 0
     ids, block = ids[active], block[active]
     # Leaves with under a week of history have no baseline yet: they are new spend.
-    base = np.nan_to_num(expected(block, config), nan=0.0)
+    # On a batch job's run day the lower of its two expectations (``baseline.Baseline``): a
+    # run confirming yesterday's rise is measured against the runs before that rise (round 5).
+    b = baseline(block, config)
+    base = np.nan_to_num(np.fmin(b.expected, b.confirming), nan=0.0)
     return ids, (block - base)[:, start - d0 :]
 
 

@@ -7,13 +7,12 @@ computes, which is what makes the detector free of look-ahead.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.fees import MONTH_END_DAYS, MONTH_START_DAYS, month_start_fees
 from costguard_core.detection.tails import (
     lagged_bool,
     new_spend,
@@ -25,14 +24,16 @@ from costguard_core.detection.tails import (
 from costguard_core.detection.windows import MAD_TO_SIGMA, nanmedian_last, past_windows
 
 __all__ = ["MAD_TO_SIGMA", "Baseline", "Evaluation", "baseline", "evaluate", "expected"]
-__all__ += ["nanmedian_last", "tail_bound"]
+__all__ += [
+    "MONTH_END_DAYS",
+    "MONTH_START_DAYS",
+    "month_start_fees",
+    "nanmedian_last",
+    "tail_bound",
+]
 
 #: Rows evaluated at once; bounds the (rows × days × window) temporaries to a few tens of MB.
 CHUNK_ROWS = 256
-#: Days at the start of a month on which recurring fees are expected (see month_start_fees).
-MONTH_START_DAYS = 3
-#: Days at the end of a month on which recurring month-end charges are expected (round 4).
-MONTH_END_DAYS = 3
 
 
 def weekly_median(y: np.ndarray, weeks: int) -> np.ndarray:
@@ -87,57 +88,17 @@ def robust_scale(residuals: np.ndarray, config: DetectorConfig) -> np.ndarray:
     return np.where(points >= config.min_scale_points, np.fmax(MAD_TO_SIGMA * mad, tail), np.nan)
 
 
-@functools.lru_cache(maxsize=8)
-def _fee_pairs(day_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """``(i, prev)`` column pairs of ``month_start_fees``: day i is one of a month's first
-    ``MONTH_START_DAYS`` or last ``MONTH_END_DAYS`` days and ``prev`` the same day of the
-    previous month (counted from its start or its end) among the columns. Cached per column
-    dates, since every chunk of rows of one run shares them."""
-    days = np.frombuffer(day_bytes, dtype="datetime64[D]")
-    stamps = pd.DatetimeIndex(days)
-    idx = {d: i for i, d in enumerate(days)}
-    cols, prevs = [], []
-    for i, stamp in enumerate(stamps):
-        from_end = stamp.days_in_month - stamp.day  # 0 on the month's last day
-        if stamp.day <= MONTH_START_DAYS:
-            day = (stamp - pd.DateOffset(months=1)).date()
-        elif from_end < MONTH_END_DAYS:
-            last = stamp - pd.DateOffset(days=stamp.day)  # the previous month's last day
-            day = (last - pd.DateOffset(days=from_end)).date()
-        else:
-            continue
-        prev = idx.get(np.datetime64(day, "D"))
-        if prev is not None:
-            cols.append(i)
-            prevs.append(prev)
-    return np.array(cols, dtype=np.int64), np.array(prevs, dtype=np.int64)
-
-
-def month_start_fees(y: np.ndarray, exp: np.ndarray, days: np.ndarray | None) -> np.ndarray:
-    """Expected recurring charge on a month's first ``MONTH_START_DAYS`` and last
-    ``MONTH_END_DAYS`` days: the positive excess the series had on the same day of the previous
-    month, counted from the month's start or from its end (USD, 0 elsewhere).
-
-    Providers bill support plans, subscriptions and commitments' upfront parts on a month's
-    first days, and month-end processing (closing, reporting, billing runs) lands on its last;
-    the previous month's excess on that day predicts this month's. Reads only that earlier day
-    (at most 31 days back).
-    """
-    fee = np.zeros(y.shape)
-    if days is None or not len(days):
-        return fee
-    cols, prevs = _fee_pairs(np.ascontiguousarray(days.astype("datetime64[D]")).tobytes())
-    if len(cols):
-        fee[:, cols] = np.nan_to_num(np.fmax(y[:, prevs] - exp[:, prevs], 0.0))
-    return fee
-
-
 @dataclass(frozen=True)
 class Baseline:
     """Expected spend and the robust scale of its residuals, per series and day."""
 
     expected: np.ndarray
     scale: np.ndarray  # NaN until ``min_scale_points`` residuals exist
+    running: np.ndarray  # judged as an on/off series' run (``tails.on_level``)
+    #: Expected spend for a day confirming the day before's rise: on a batch job's run day a
+    #: run no larger than the largest run *before yesterday* gets that run (``expected`` uses
+    #: the largest run including yesterday's, which would hide a rise lasting two days).
+    confirming: np.ndarray
 
 
 def _expected(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None) -> np.ndarray:
@@ -170,16 +131,20 @@ def baseline(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
         relative = np.where(exp > 0, (y - exp) / exp, np.nan)
     rel = relative_mad(relative, config) * exp
     scale = np.where(np.isnan(rel), scale, np.fmax(scale, rel))
-    on_exp, on_scale, on_max = on_level(y, config)
+    on_exp, on_scale, on_max, on_earlier = on_level(y, config)
     # An on/off series (a batch job) is judged, on the days it runs, against its usual run.
     running = ~np.isnan(on_exp) & (y > 0)
     # A run no larger than the largest of the window's runs is ordinary whatever its z: with n
     # exchangeable runs the newest is the largest with probability 1/(n + 1) only. Such a run
     # gets the largest run as its expected spend, so its excess is not positive.
     ordinary = running & (y <= on_max)
+    expected = np.where(ordinary, on_max, np.where(running, on_exp, exp))
+    earlier = running & (y <= on_earlier)
     return Baseline(
-        expected=np.where(ordinary, on_max, np.where(running, on_exp, exp)),
+        expected=expected,
         scale=np.where(running, on_scale, scale),
+        running=running,
+        confirming=np.where(earlier, on_earlier, np.where(running, on_exp, exp)),
     )
 
 
@@ -248,7 +213,22 @@ def _evaluate_chunk(
         else:
             fixed = config.single_day_z * single_factor[None, :]
         single = np.fmax(tail_bound(z, config, big & (z > fixed)), fixed)
-        flagged = big & (z > single) | (moderate & lagged_bool(moderate))
+        # A batch job's run is judged against its few past runs (``tails.on_level``): from n
+        # exchangeable runs nothing distribution-free says one run is far out at the level a
+        # single-day alarm needs (the newest is the largest with probability 1/(n + 1)), so a
+        # run is never flagged on one day alone; a rise of the job shows on a second run day
+        # or in the lasting monitors above it (round 5).
+        one_day = big & (z > single) & ~base.running
+        # The day confirming yesterday's rise is judged against the runs before that rise
+        # (``Baseline.confirming``; the same as ``expected`` on series that are not on/off).
+        c_excess = y - base.confirming
+        confirm = (
+            judged
+            & (c_excess > 0)
+            & size_ok(c_excess, pct_ref, config)
+            & (c_excess / floored > config.z_threshold)
+        )
+        flagged = one_day | (confirm & lagged_bool(moderate))
         # Drift: the mean excess of the last w days, against the scale as it was before them
         # (so the drift's own days cannot inflate it), and big enough in USD/percent terms.
         mean_excess = mean_to_date(excess, w)
@@ -263,11 +243,17 @@ def _evaluate_chunk(
         )
     # New spend: a series that appeared after the data's first min_history_days days has no
     # baseline yet; its whole spend is excess, flagged once it has lasted two days.
+    # A day flagged as confirming reports its excess over the runs before the rise.
+    swap = confirm & lagged_bool(moderate) & ~one_day
+    exp = np.where(swap, base.confirming, exp)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        excess = np.where(swap, c_excess, excess)
+        z = np.where(swap, c_excess / floored, z)
     young, fresh = new_spend(y, history, pct_ref, ref_excess, config)
     exp = np.where(young, 0.0, exp)
     excess = np.where(young, y, excess)
     z = np.where(young, np.inf, z)
-    other = (moderate & lagged_bool(moderate)) | drifting | fresh
+    other = (confirm & lagged_bool(moderate)) | drifting | fresh
     return Evaluation(
         expected=exp,
         excess=excess,

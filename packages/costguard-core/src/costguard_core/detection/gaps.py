@@ -17,7 +17,7 @@ import numpy as np
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.tails import on_window_days
 
-#: Days back from the same day of last month to its month start (``baseline.month_start_fees``).
+#: Days back from the same day of last month to its month start (``fees.month_start_fees``).
 _LONGEST_MONTH = 31
 
 

@@ -24,8 +24,11 @@ kind of noise, and together they hold thousands of residuals. So, per day d:
   days before it (no on/off batch jobs, new or dying series);
 * over the cells of the ``tail_window_days`` days before d, q is the pooled point that
   ``POOLED_P`` of them exceed in absolute value. For normal noise q ≈ 2.576; the frame's
-  single-day bound is ``single_day_z`` × max(1, q / 2.576) (with at least ``POOLED_MIN_CELLS``
-  cells; else 1).
+  single-day bound is ``single_day_z`` × max(1, q / 2.576) (with at least 500 cells). A
+  smaller pool (a tenant with few lasting leaves; round 5) uses the point p = 5 / cells of
+  them exceed, against the normal's Φ⁻¹(1 − p/2), down to 100 cells (p = 5 %); below that 1.
+  Before round 5 any pool under 500 cells gave 1, so a small tenant's t(3) noise met the
+  plain bound of 7. A billing account's pool under 500 cells uses the frame's factor instead.
 
 Reads only days before d, and only the ``tail_window_days + 2 × scale_window_days + 31`` days
 before it, so an incremental run on a trailing window gives the backtest's factor. Computed for
@@ -33,6 +36,8 @@ every leaf (the screen never drops one from the pool) in O(series × days).
 """
 
 from __future__ import annotations
+
+from statistics import NormalDist
 
 import numpy as np
 
@@ -42,8 +47,14 @@ from costguard_core.detection.config import DetectorConfig
 POOLED_P = 0.01
 #: Its normal quantile: Φ⁻¹(0.995).
 NORMAL_Q99 = 2.5758
-#: Cells needed in the window before the pooled quantile is trusted (≈ 5 expected exceedances).
-POOLED_MIN_CELLS = 500
+#: Cells beyond the compared quantile: with POOLED_P this needs 500 cells. A smaller pool
+#: (a tenant with few lasting leaves) compares a less extreme quantile, the one that still has
+#: this many cells beyond it, with the normal's at the same probability (round 5; before, a
+#: pool under 500 cells gave factor 1, so heavy-tailed noise of small tenants met the plain
+#: single-day bound).
+POOLED_EXCEED = 5.0
+#: Least extreme probability compared (100 cells); a smaller pool gives factor 1.
+POOLED_P_MAX = 0.05
 #: Mean absolute deviation → σ for normal residuals (√(π/2)).
 MEAN_ABS_TO_SIGMA = 1.2533
 #: Quantile grid (σ units).
@@ -68,8 +79,8 @@ def pooled_factor(
     """Per day, the factor (≥ 1) the single-day bound is multiplied by (see the module doc).
 
     ``y`` and ``exp``: ``(n_series, n_days)`` spend and plain expected spend (USD, NaN before a
-    series exists). Returns ``(n_days,)``; on days with fewer than ``POOLED_MIN_CELLS`` cells,
-    ``fallback`` (per day) or 1.
+    series exists). Returns ``(n_days,)``; on days with fewer than 100 cells, or fewer than
+    500 when a ``fallback`` (per day) is given, ``fallback`` or 1.
     """
     n_days = y.shape[1]
     w = config.scale_window_days
@@ -90,15 +101,28 @@ def pooled_factor(
     beyond = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # [t, k]: cells with u > _GRID[k]
     cells = _past_sum(valid.sum(axis=0).astype(float), config.tail_window_days)
     over = _past_sum(beyond.T, config.tail_window_days)  # (grid, n_days)
+    # The tail probability whose quantile is compared: POOLED_P, or in a small pool the
+    # probability that still leaves POOLED_EXCEED cells beyond it (round 5).
     with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.fmax(POOLED_P, POOLED_EXCEED / cells)
         rate = over / cells
-    # First grid point whose exceedance rate is at most POOLED_P: the pooled quantile.
-    below = rate <= POOLED_P
+    # First grid point whose exceedance rate is at most p: the pooled quantile.
+    below = rate <= p
     k = np.argmax(below, axis=0)
-    # Past the grid's end (more than POOLED_P of the cells beyond 30 σ): the grid's end.
+    # Past the grid's end (more than p of the cells beyond 30 σ): the grid's end.
     q = np.where(below.any(axis=0), _GRID[k], _GRID[-1])
-    factor = np.fmax(q / NORMAL_Q99, 1.0)
-    return np.where(cells >= POOLED_MIN_CELLS, factor, 1.0 if fallback is None else fallback)
+    # With a fallback (the whole frame's factor, for one billing account's pool) a small pool
+    # defers to the larger one rather than to a less extreme quantile of its own.
+    usable = p <= (POOLED_P if fallback is not None else POOLED_P_MAX)
+    factor = np.ones(n_days)
+    factor[usable] = np.fmax(q[usable] / _normal_two_sided(p[usable]), 1.0)
+    return np.where(usable, factor, 1.0 if fallback is None else fallback)
+
+
+def _normal_two_sided(p: np.ndarray) -> np.ndarray:
+    """Φ⁻¹(1 − p/2): the point a share p of normal draws exceed in absolute value."""
+    inv = NormalDist().inv_cdf
+    return np.array([inv(1.0 - float(x) / 2.0) for x in p])
 
 
 def account_factors(

@@ -24,7 +24,9 @@ def on_window_days(config: DetectorConfig) -> int:
     return ON_WINDOWS * config.tail_window_days
 
 
-def on_level(y: np.ndarray, config: DetectorConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def on_level(
+    y: np.ndarray, config: DetectorConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Run level, its spread and the largest run for intermittent (on/off) series, NaN
     elsewhere.
 
@@ -35,13 +37,13 @@ def on_level(y: np.ndarray, config: DetectorConfig) -> tuple[np.ndarray, np.ndar
     run that costs far more than usual is. (A change of the run *frequency* alone is not
     judged here; the monitors containing the job see it as a rise of their level.)
     """
-    out = np.full((3, *y.shape), np.nan)
+    out = np.full((4, *y.shape), np.nan)
     # Only series with a zero day can be on/off, and the run level is only used on days the
     # series runs: computing it at those cells alone keeps long, mostly idle series cheap.
     has_zero = np.asarray((y <= 0).any(axis=1))
     rows, cols = np.nonzero(has_zero[:, None] & (y > 0))
     if not len(rows):
-        return out[0], out[1], out[2]
+        return out[0], out[1], out[2], out[3]
     long = cell_windows(y, rows, cols, on_window_days(config))
     short = long[:, -config.tail_window_days :]
     # The tail window, or, when it holds fewer than MIN_RUNS runs (a job running every few
@@ -59,9 +61,12 @@ def on_level(y: np.ndarray, config: DetectorConfig) -> tuple[np.ndarray, np.ndar
     level = nanmedian_last(runs)
     spread = MAD_TO_SIGMA * nanmedian_last(np.abs(runs - level[..., None]))
     largest = np.nanmax(np.where(onoff[..., None], runs, -np.inf), axis=-1)
-    for k, part in enumerate((level, spread, largest)):
+    # The largest run before the day before d: a run confirming yesterday's rise is judged
+    # against the runs before that rise, not against the rise itself (round 5).
+    earlier = np.nanmax(np.where(onoff[..., None], runs[:, :-1], -np.inf), axis=-1)
+    for k, part in enumerate((level, spread, largest, earlier)):
         out[k, rows, cols] = np.where(onoff, part, np.nan)
-    return out[0], out[1], out[2]
+    return out[0], out[1], out[2], out[3]
 
 
 def relative_mad(relative: np.ndarray, config: DetectorConfig) -> np.ndarray:
