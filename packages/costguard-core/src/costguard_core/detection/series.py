@@ -93,8 +93,8 @@ class Prepared:
         pos[leaf_ids] = np.arange(len(leaf_ids))
         lo = np.searchsorted(self.leaf_row, leaf_ids, side="left")
         hi = np.searchsorted(self.leaf_row, leaf_ids, side="right")
-        take = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)] or [[]])
-        take = take.astype(np.int64)
+        spans = [np.arange(a, b, dtype=np.int64) for a, b in zip(lo, hi, strict=True)]
+        take = np.concatenate(spans) if spans else np.empty(0, dtype=np.int64)
         day = self.day_row[take]
         sel = take[(day >= d0) & (day <= d1)]
         block = np.zeros((len(leaf_ids), d1 - d0 + 1))
