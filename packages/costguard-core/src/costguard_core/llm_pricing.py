@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Context, Decimal, localcontext
 from functools import cache
@@ -67,7 +67,50 @@ class LlmUsage(BaseModel):
 
 
 class UnknownModel(ValueError):
-    """A tokens-only record for a model the price table does not list."""
+    """A tokens-only record for a model the price table does not list (``index``: its position
+    in the list given to ``split_by_granularity``, when raised there)."""
+
+    index: int | None = None
+
+
+class MixedGranularity(ValueError):
+    """A day-only record (position ``index``) whose UTC day and leaf also have a timestamped
+    record (position ``hourly_index``): a day given by hours is the sum of its hours."""
+
+    def __init__(self, index: int, hourly_index: int) -> None:
+        super().__init__(
+            f"record {hourly_index} gives an hour of the same day, provider, model, project and "
+            "tags; a day given by hours is the sum of its hours: give this record a timestamp too"
+        )
+        self.index = index
+        self.hourly_index = hourly_index
+
+
+def split_by_granularity(
+    records: Sequence[LlmUsage],
+) -> tuple[list[LlmUsage], list[LlmUsage]]:
+    """``(day-only records, timestamped records)``, each in input order.
+
+    Raises ``UnknownModel`` (with ``index``) for a record that must be priced and cannot, and
+    ``MixedGranularity`` for a day-only record whose day and leaf also have a timestamped one
+    (the backend's ``POST /llm-usage`` and the ``llm-usage`` adapter both refuse it).
+    """
+    keys = []
+    for i, record in enumerate(records):
+        try:
+            keys.append((record.day, *leaf_key(record)))
+        except UnknownModel as exc:
+            exc.index = i
+            raise
+    hourly: dict[tuple, int] = {}
+    for i, (record, key) in enumerate(zip(records, keys, strict=True)):
+        if record.timestamp is not None:
+            hourly.setdefault(key, i)
+    for i, (record, key) in enumerate(zip(records, keys, strict=True)):
+        if record.timestamp is None and key in hourly:
+            raise MixedGranularity(i, hourly[key])
+    daily = [r for r in records if r.timestamp is None]
+    return daily, [r for r in records if r.timestamp is not None]
 
 
 @cache

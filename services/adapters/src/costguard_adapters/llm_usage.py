@@ -17,8 +17,9 @@ from pathlib import Path
 from costguard_core.errors import InputError
 from costguard_core.llm_pricing import (
     LlmUsage,
+    MixedGranularity,
     UnknownModel,
-    leaf_key,
+    split_by_granularity,
     usage_hourly_rows,
     usage_rows,
 )
@@ -70,29 +71,22 @@ def split_records(
     and cannot (:class:`UnknownModel`), and field ``day`` for a day-only record whose day and
     leaf also have a timestamped record (the backend's ``POST /llm-usage`` refuses the same).
     """
-    leaves: dict[tuple, tuple[str, int]] = {}
-    keyed = []
-    for path, number, record in records:
-        try:
-            key = (record.day, *leaf_key(record))
-        except UnknownModel as exc:
-            raise InputError(str(exc), path=path, row=number, field="model") from exc
-        keyed.append((path, number, record, key))
-        if record.timestamp is not None:
-            leaves.setdefault(key, (path, number))
-    for path, number, record, key in keyed:
-        if record.timestamp is None and key in leaves:
-            other_path, other = leaves[key]
-            raise InputError(
-                f"record {other} of {other_path} gives an hour of the same day, provider, model, "
-                "project and tags; a day given by hours is the sum of its hours: give this record "
-                "a timestamp too",
-                path=path,
-                row=number,
-                field="day",
-            )
-    daily = [r for _, _, r, _ in keyed if r.timestamp is None]
-    return daily, [r for _, _, r, _ in keyed if r.timestamp is not None]
+    try:
+        return split_by_granularity([record for _, _, record in records])
+    except UnknownModel as exc:
+        path, number, _ = records[exc.index or 0]
+        raise InputError(str(exc), path=path, row=number, field="model") from exc
+    except MixedGranularity as exc:
+        path, number, _ = records[exc.index]
+        other_path, other, _ = records[exc.hourly_index]
+        raise InputError(
+            f"record {other} of {other_path} gives an hour of the same day, provider, model, "
+            "project and tags; a day given by hours is the sum of its hours: give this record "
+            "a timestamp too",
+            path=path,
+            row=number,
+            field="day",
+        ) from None
 
 
 @adapters.register("llm-usage")

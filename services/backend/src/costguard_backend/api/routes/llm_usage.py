@@ -24,8 +24,9 @@ from typing import Annotated, Any
 
 from costguard_core.llm_pricing import (
     LlmUsage,
+    MixedGranularity,
     UnknownModel,
-    leaf_key,
+    split_by_granularity,
     usage_hourly_rows,
     usage_rows,
 )
@@ -63,21 +64,16 @@ def _records(body: list[Any]) -> list[LlmUsage]:
 def _split(records: list[LlmUsage]) -> tuple[list[LlmUsage], list[LlmUsage]]:
     """``(day-only records, timestamped records)``; ``FieldError`` ``[i].day`` for a day-only
     record whose day and leaf also have a timestamped record (that day is the sum of its hours)."""
-    hourly_leaves: dict[tuple, int] = {}
-    for i, record in enumerate(records):
-        if record.timestamp is not None:
-            hourly_leaves.setdefault((record.day, *leaf_key(record)), i)
-    for i, record in enumerate(records):
-        j = hourly_leaves.get((record.day, *leaf_key(record)))
-        if record.timestamp is None and j is not None:
-            raise FieldError(
-                f"[{i}].day",
-                f"record [{j}] gives an hour of the same day, provider, model, project and tags; "
-                "a day given by hours is the sum of its hours: give this record a timestamp too",
-                row=i,
-            )
-    daily = [r for r in records if r.timestamp is None]
-    return daily, [r for r in records if r.timestamp is not None]
+    try:
+        return split_by_granularity(records)
+    except MixedGranularity as exc:
+        raise FieldError(
+            f"[{exc.index}].day",
+            f"record [{exc.hourly_index}] gives an hour of the same day, provider, model, "
+            "project and tags; a day given by hours is the sum of its hours: give this record "
+            "a timestamp too",
+            row=exc.index,
+        ) from None
 
 
 @router.post("", response_model=IngestResult)
