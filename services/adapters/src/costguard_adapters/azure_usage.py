@@ -3,10 +3,11 @@
 An item is ``{"id", "kind": "legacy" | "modern", "tags": {...}, "properties": {...}}`` (REST
 examples UsageDetailsListByMetricActualCost.json, UsageDetailsListByMCABillingAccount.json).
 Its properties are mapped with the column table of the EA/MCA cost-details exports
-(``costguard_core.focus._azure_oci_map``: same ChargeType and ServiceFamily tables, same
-precedence of names), so an export and this API give the same FOCUS rows. Money is read from
-the response text with ``json.loads(parse_float=Decimal)``: the SDK parses JSON numbers into
-floats, so its models are used only to drive the request and the nextLink paging.
+(``costguard_core.focus.AZURE_CHARGE_CATEGORY`` / ``AZURE_SERVICE_CATEGORY``: same ChargeType
+and ServiceFamily tables, same precedence of names), so an export and this API give the same
+FOCUS rows. Money is read from the response text with ``json.loads(parse_float=Decimal)``:
+the SDK parses JSON numbers into floats, so its models are used only to drive the request
+and the nextLink paging.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from costguard_core.errors import InputError
-from costguard_core.focus._azure_oci_map import AZURE_CHARGE_CATEGORY, AZURE_SERVICE_CATEGORY
+from costguard_core.focus import AZURE_CHARGE_CATEGORY, AZURE_SERVICE_CATEGORY
 from costguard_core.models import CostRow
 
 #: The cost and currency fields of each kind (cost-details field reference: legacy = EA,

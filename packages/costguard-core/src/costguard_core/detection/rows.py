@@ -17,8 +17,8 @@ from costguard_core.detection.feedback import scope_key
 from costguard_core.detection.monitors import MonitorsConfig
 from costguard_core.detection.pooled import account_factors, pooled_factor
 from costguard_core.detection.screen import (
-    _may_run_after_idle,
     candidates,
+    may_run_after_idle,
     plain_expected,
     screened,
 )
@@ -101,7 +101,7 @@ def service_in_account(
     seen = np.zeros(total.shape, dtype=bool)
     np.logical_or.at(seen, cell, ~np.isnan(y))
     total[~seen] = np.nan
-    may_idle = _may_run_after_idle(total, on_window_days(base))
+    may_idle = may_run_after_idle(total, on_window_days(base))
     p = plain_expected(total, base, prep.days)
     p[may_idle] = 0.0
     plain[rows] = p[cell]

@@ -54,7 +54,7 @@ def candidates(
     """
     exp = plain_expected(y, config, days)
     with np.errstate(invalid="ignore"):
-        zero = _may_run_after_idle(y, on_window_days(config))
+        zero = may_run_after_idle(y, on_window_days(config))
     ref = exp.copy()
     child = np.flatnonzero(parent >= 0)
     up = parent[child]
@@ -90,7 +90,7 @@ def _new_from(y: np.ndarray, config: DetectorConfig, from_day: int) -> np.ndarra
     return (first >= config.min_history_days) & (first + config.min_history_days > from_day)
 
 
-def _may_run_after_idle(y: np.ndarray, width: int) -> np.ndarray:
+def may_run_after_idle(y: np.ndarray, width: int) -> np.ndarray:
     """Rows with a day that costs something and a zero day among the ``width`` before it: only
     there can ``tails.on_level`` change the expected spend."""
     idle = np.nan_to_num(np.cumsum(y <= 0, axis=1, dtype=np.int64))
