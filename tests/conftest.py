@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from costguard_cli.procs import Stack, free_port
+from costguard_cli.procs import Stack, free_ports
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -70,4 +70,8 @@ def _make_stack(
         "OUTBOX_POLL_INTERVAL_S": "0.2",
         **(extra_env or {}),
     }
-    return Stack(ports={s: free_port() for s in services}, env=env, log_dir=tmp / "logs")
+    return Stack(
+        ports=dict(zip(services, free_ports(len(services)), strict=True)),
+        env=env,
+        log_dir=tmp / "logs",
+    )

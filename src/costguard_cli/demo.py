@@ -22,7 +22,7 @@ from costguard_core.models import ActionPublic, ActionStatus
 from rich.console import Console
 
 from costguard_cli import render, scenario
-from costguard_cli.procs import REPO_ROOT, Stack, free_port
+from costguard_cli.procs import REPO_ROOT, Stack, free_ports
 
 EXAMPLES = REPO_ROOT / "examples" / "data"
 REAL_EXPORTS = (
@@ -65,7 +65,8 @@ def demo(
         "COSTGUARD_API_KEY": keys["agent"],
         "ARCHESTRA_WEBHOOK_SECRET": secrets.token_urlsafe(24),
     }
-    ports = {name: free_port() for name in ("backend", "mcp", "executor", "detective", "optimizer")}
+    names = ("backend", "mcp", "executor", "detective", "optimizer")
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     console.rule("[bold]CostGuard demo")
     console.print(f"Fresh SQLite database: {workdir / 'costguard.db'}   logs: {workdir / 'logs'}")
     with Stack(ports=ports, env=env, log_dir=workdir / "logs") as stack:

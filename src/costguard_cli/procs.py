@@ -6,6 +6,7 @@ compose exercise one code path. Processes are children of the caller and stopped
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -49,9 +50,18 @@ DEFAULT_PORTS = {
 
 def free_port() -> int:
     """An unused TCP port on 127.0.0.1 (for test and demo runs that must not clash)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct unused TCP ports on 127.0.0.1: every socket stays bound until all are
+    chosen, so one stack's services never get the same port (ports chosen one at a time can
+    repeat, and a service that then fails to bind leaves its health URL to its neighbour)."""
+    with contextlib.ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(n)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
 
 
 @dataclass
@@ -132,6 +142,14 @@ class Stack:
             )
         for name in names:
             self.wait_healthy(name, timeout_s=timeout_s)
+        # A service that failed to bind its port exits; until it does, its health URL can be
+        # answered by whatever else listens there. Every one must still be running.
+        for name in names:
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited with {self.procs[name].returncode} after answering its "
+                    f"health check; see {self.log_dir / name}.log"
+                )
 
     def health_url(self, name: str) -> str:
         return self.urls[name] + ("/_stcore/health" if name == "ui" else "/healthz")
