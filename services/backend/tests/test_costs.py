@@ -149,3 +149,17 @@ def test_viewer_cannot_ingest(client, h):
         "/api/v1/costs/ingest", json={"source": "x", "rows": []}, headers=h.auth("viewer")
     )
     assert resp.status_code == 403
+
+
+def test_a_refused_batch_is_counted(client, h):
+    from prometheus_client import REGISTRY
+
+    def rejected() -> float:
+        return REGISTRY.get_sample_value("costguard_ingest_rejected_total") or 0.0
+
+    before = rejected()
+    assert _ingest(client, h, [h.cost_row()]).status_code == 200
+    assert rejected() == before
+    bad = h.cost_row(BilledCost="1.0000000000000000000000001")  # 25 decimal places
+    assert _ingest(client, h, [bad]).status_code == 422
+    assert rejected() == before + 1

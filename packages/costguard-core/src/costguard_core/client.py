@@ -8,9 +8,9 @@ Pass ``transport=`` (an ``httpx.BaseTransport``, e.g. ``httpx.MockTransport``) i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -30,6 +30,8 @@ from costguard_core.models import (
     MonitorConfigPublic,
 )
 from costguard_core.signing import signed_headers
+
+T = TypeVar("T")
 
 
 class BackendError(Exception):
@@ -105,12 +107,7 @@ class BackendClient:
 
     def all_costs(self, *, start: date | None = None, end: date | None = None) -> list[CostRow]:
         """Every stored daily row in ``[start, end]``, following pages."""
-        out: list[CostRow] = []
-        while True:
-            rows, count = self.list_costs(start=start, end=end, offset=len(out))
-            out.extend(rows)
-            if not rows or len(out) >= count:
-                return out
+        return _all_pages(lambda offset: self.list_costs(start=start, end=end, offset=offset))
 
     def ingest_hourly(self, source: str, rows: Iterable[CostHourlyRow]) -> IngestResult:
         """``POST /api/v1/costs/ingest-hourly``: counts are of hourly rows; the source's daily
@@ -142,12 +139,7 @@ class BackendClient:
         self, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[CostHourlyRow]:
         """Every stored hourly row in ``[since, until)``, following pages."""
-        out: list[CostHourlyRow] = []
-        while True:
-            rows, count = self.list_hourly(since=since, until=until, offset=len(out))
-            out.extend(rows)
-            if not rows or len(out) >= count:
-                return out
+        return _all_pages(lambda offset: self.list_hourly(since=since, until=until, offset=offset))
 
     # -- anomalies ------------------------------------------------------------------------
     def create_anomaly(self, anomaly: AnomalyCreate) -> AnomalyPublic:
@@ -158,6 +150,12 @@ class BackendClient:
     def list_anomalies(self, **filters: Any) -> tuple[list[AnomalyPublic], int]:
         page = self._request("GET", "/api/v1/anomalies", params=_clean(filters))
         return [AnomalyPublic.model_validate(a) for a in page["data"]], page["count"]
+
+    def all_anomalies(self, *, page_size: int = 500, **filters: Any) -> list[AnomalyPublic]:
+        """Every stored anomaly matching ``filters`` (as ``list_anomalies``), following pages."""
+        return _all_pages(
+            lambda offset: self.list_anomalies(**filters, limit=page_size, offset=offset)
+        )
 
     def get_anomaly(self, anomaly_id: str) -> AnomalyPublic:
         return AnomalyPublic.model_validate(self._request("GET", f"/api/v1/anomalies/{anomaly_id}"))
@@ -224,3 +222,13 @@ def _clean(params: dict[str, Any]) -> dict[str, Any]:
     return {
         k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if v is not None
     }
+
+
+def _all_pages(fetch: Callable[[int], tuple[list[T], int]]) -> list[T]:
+    """Every item of a paged list: ``fetch(offset)`` returns one page and the total count."""
+    out: list[T] = []
+    while True:
+        page, count = fetch(len(out))
+        out.extend(page)
+        if not page or len(out) >= count:
+            return out

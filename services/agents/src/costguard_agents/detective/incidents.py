@@ -72,9 +72,4 @@ def one_per_incident(
 
 def stored_anomalies(client: BackendClient, start_from: date) -> list[AnomalyPublic]:
     """Every stored anomaly starting on or after ``start_from`` (all pages)."""
-    out: list[AnomalyPublic] = []
-    while True:
-        page, count = client.list_anomalies(start_from=start_from, limit=_PAGE, offset=len(out))
-        out.extend(page)
-        if not page or len(out) >= count:
-            return out
+    return client.all_anomalies(start_from=start_from, page_size=_PAGE)

@@ -89,7 +89,7 @@ def post_llm_usage(
 ) -> IngestResult:
     """Price and store usage records all-or-nothing; returns the ingest's row counts (hourly
     and daily rows together)."""
-    try:
+    with metrics.INGEST_REJECTED.count_exceptions(FieldError):
         daily, hourly = _split(_records(body))
         return store(
             session=session,
@@ -101,6 +101,3 @@ def post_llm_usage(
             request_id=request_id,
             image_digest=settings.IMAGE_DIGEST,
         )
-    except FieldError:
-        metrics.INGEST_REJECTED.inc()
-        raise
