@@ -7,7 +7,8 @@ its results are reported as they come. ``holdout2`` was added in round 2 before 
 detector change (see bench/README.md for what was looked at). ``holdout3`` was added in round 3
 before any round-3 detector change; its summary line is read only before and after that round.
 ``holdout4`` likewise for round 4 (it uses the round-4 generator features: weekday-dependent
-batch sizes, month-end processing, dominant leaves).
+batch sizes, month-end processing, dominant leaves); ``holdout5`` for round 5 and ``holdout6``
+for session 3 likewise (dev5 is round 5's development config).
 """
 
 from __future__ import annotations
@@ -318,4 +319,86 @@ def dev5(seed: int, quick: bool) -> GenConfig:
         leaf_multiple=(1.0, 4.0),
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(40.0, 160.0),
+    )
+
+
+def holdout6(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 3, before any session-3 detector change; only its summary
+    line is read, once before and once after that session's changes: a full year from a December
+    start (month-start fees across a year end), wide leaf counts (5–50) in 1–10 accounts, every
+    round-4 generator feature on at ranges of its own, t(3.3) noise with cv 0.02–0.22, medium
+    dev weekends, moderate growth, frequent fees, a balanced mix, incidents between the older
+    configs' sizes, 16 days apart."""
+    return GenConfig(
+        name="holdout6",
+        seed=seed + 66_666_667,
+        tenants=10 if quick else 36,
+        days=365,
+        start=date(2023, 12, 4),
+        leaves=(5, 50),
+        accounts=(1, 10),
+        leaf_log_mean=3.6,
+        leaf_log_sigma=1.5,
+        cv=(0.02, 0.22),
+        t_df=3.3,
+        dev_weekend=(0.15, 0.75),
+        prod_weekend=(0.85, 1.05),
+        growth_per_year=(-0.25, 1.4),
+        p_fee_tenant=0.75,
+        fee_multiple=(3.0, 35.0),
+        p_batch_leaf=0.12,
+        batch_p_day=(0.1, 0.75),
+        batch_weekday=(0.5, 1.8),
+        p_month_end_leaf=0.06,
+        month_end_multiple=(1.3, 2.8),
+        p_dominant_tenant=0.3,
+        dominant_multiple=(5.0, 25.0),
+        credits_per_tenant=(1, 7),
+        incidents=(3, 7),
+        mix={"spike": 0.25, "shift": 0.2, "drift": 0.2, "new": 0.15, "weekend_loop": 0.2},
+        leaf_multiple=(0.8, 3.5),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 150.0),
+        gap_days=16,
+    )
+
+
+def holdout7(seed: int, quick: bool) -> GenConfig:
+    """Written at the end of session 3 and scored once on the session-3 detector (its final
+    commit), for the next session to use as its unseen "before" line: t(4.5) noise with cv
+    0.03–0.15, many mid-size tenants (8–30 leaves in 1–6 accounts), a spring start, 300 days,
+    half the tenants with a month-start fee, some batch jobs with weekday sizes, a little
+    month-end processing, dominant leaves in a fifth of the tenants, a mix heavy on shifts and
+    weekend loops, incidents 20 days apart."""
+    return GenConfig(
+        name="holdout7",
+        seed=seed + 77_777_781,
+        tenants=10 if quick else 40,
+        days=300,
+        start=date(2024, 4, 15),
+        leaves=(8, 30),
+        accounts=(1, 6),
+        leaf_log_mean=4.0,
+        leaf_log_sigma=1.3,
+        cv=(0.03, 0.15),
+        t_df=4.5,
+        dev_weekend=(0.2, 0.7),
+        prod_weekend=(0.85, 1.05),
+        growth_per_year=(-0.1, 1.0),
+        p_fee_tenant=0.5,
+        fee_multiple=(4.0, 30.0),
+        p_batch_leaf=0.1,
+        batch_p_day=(0.15, 0.6),
+        batch_weekday=(0.6, 1.6),
+        p_month_end_leaf=0.04,
+        month_end_multiple=(1.3, 2.2),
+        p_dominant_tenant=0.2,
+        dominant_multiple=(6.0, 20.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.2, "shift": 0.25, "drift": 0.15, "new": 0.15, "weekend_loop": 0.25},
+        leaf_multiple=(0.8, 3.0),
+        monitor_fraction=(0.3, 1.0),
+        min_excess_usd=(30.0, 140.0),
+        gap_days=20,
     )

@@ -3,7 +3,7 @@
     .venv/bin/python bench/detection/run.py [--quick] [--seed N] [--no-prophet] [--no-scale]
         [--only NAME]
 
-For each config (``main``, ``holdout`` .. ``holdout5``; see configs.py) it generates
+For each config (``main``, ``holdout`` .. ``holdout7``; see configs.py) it generates
 the tenants, runs CostGuard's ``detect`` per tenant and every baseline on the same tenants, scores
 them with the same event-matching rule (scoring.py) and prints one table. Prophet is slow, so it
 runs on a sample of tenants; CostGuard is scored on that same sample on the line beside it, and
@@ -147,7 +147,16 @@ def main() -> None:
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument(
         "--only",
-        choices=["main", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"],
+        choices=[
+            "main",
+            "holdout",
+            "holdout2",
+            "holdout3",
+            "holdout4",
+            "holdout5",
+            "holdout6",
+            "holdout7",
+        ],
         default=None,
     )
     args = parser.parse_args()
@@ -164,6 +173,8 @@ def main() -> None:
         configs.holdout3,
         configs.holdout4,
         configs.holdout5,
+        configs.holdout6,
+        configs.holdout7,
     ):
         cfg = make(args.seed, args.quick)
         if args.only in (None, cfg.name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -9,7 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from costguard_core.detection import DetectorConfig, confidence, detect
-from costguard_core.detection.baseline import evaluate, expected, nanmedian_last
+from costguard_core.detection.baseline import (
+    drift_mean,
+    evaluate,
+    expected,
+    nanmedian_last,
+    rising_days,
+    weekly_median,
+)
 from costguard_core.errors import InputError
 from pydantic import ValidationError
 
@@ -49,6 +57,45 @@ def test_evaluation_of_a_day_reads_no_later_day() -> None:
     # z ≈ 5.6 on the shift's first day: past the plain bound, below the single-day one, so the
     # rise is flagged when its second day confirms it.
     assert not full.flagged[3, 60] and full.flagged[3, 61]
+
+
+def test_four_week_median_equals_the_median_of_the_lags_bit_for_bit() -> None:
+    rng = np.random.default_rng(9)
+    y = rng.gamma(2.0, 50.0, (300, 120))
+    y[rng.random(y.shape) < 0.1] = np.nan  # missing days, and series starting late
+    y[:40, :30] = np.nan
+    y[40:80] = np.round(y[40:80] / 10)  # ties
+    lags = np.full((*y.shape, 4), np.nan)
+    for w in range(1, 5):
+        lags[:, 7 * w :, w - 1] = y[:, : -7 * w]
+    enough = np.count_nonzero(~np.isnan(lags), axis=-1) >= 2
+    reference = np.where(enough, nanmedian_last(lags), np.nan)
+    assert np.array_equal(weekly_median(y, 4), reference, equal_nan=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices outside ``enough``
+        assert np.allclose(reference[enough], np.nanmedian(lags, axis=-1)[enough])
+    # Another number of weeks takes the general path.
+    assert np.isnan(weekly_median(y, 3)[:, :14]).all()
+
+
+def test_drift_window_counts_a_sustained_rise_not_one_large_day() -> None:
+    excess = np.array([[1.0, 2.0, 3.0, 100.0, 4.0, 5.0, 6.0, -1.0]])
+    # Days 0..6: the largest (100) counted as the second largest (6).
+    assert drift_mean(excess, 7)[0, 6] == pytest.approx((1 + 2 + 3 + 6 + 4 + 5 + 6) / 7)
+    assert np.isnan(drift_mean(excess, 7)[0, 5])  # a window reaching before day 0
+    assert rising_days(excess, 7)[0].tolist()[6:] == [7, 6]
+    # A steady series, then one large day and a mildly raised one: the plain 7-day mean is
+    # far past the drift bound, the winsorized one is not, and fewer than 5 days rose.
+    rng = np.random.default_rng(5)
+    y = 100.0 * (1 + rng.normal(0, 0.05, (1, 80)))
+    y[0, 70] += 400.0
+    y[0, 71] += 20.0
+    config = DetectorConfig(single_day_z=1000.0, z_threshold=1000.0)  # drift rule alone
+    assert not evaluate(y, config).flagged[0, 71]
+    ramp = y.copy()
+    ramp[0, 70] -= 400.0
+    ramp[0, 60:] += np.minimum(np.arange(20) * 6.0, 60.0)  # a real drift over 10 days
+    assert evaluate(ramp, config).flagged[0, 60:].any()
 
 
 def test_confidence_is_half_at_the_bound_and_grows_towards_one() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from costguard_core.detection import DetectorConfig, detect
+from costguard_core.detection.attribution import leaf_excess, lingering_excess
 from costguard_core.detection.rows import evaluate_rows
 from costguard_core.detection.series import prepare
 
@@ -122,3 +123,38 @@ def test_pooled_factor_grows_with_heavy_tails_reads_only_the_past_and_a_trailing
     everywhere = normal.copy()
     everywhere[:, [120, 130]] *= 3
     assert _pooled(everywhere)[150] > 1.5 * f_normal[150]
+
+
+def test_an_earlier_incident_lingers_until_the_monitor_median_has_learnt_it() -> None:
+    """``lingering_excess``: a new resource's whole spend, and a shifted resource's shift, count
+    in their first week although each leaf's own baseline learns them in days; about half in
+    the second week and nothing from the fourth, as a monitor's 4-week weekday median above
+    them learns them."""
+    shift = {("db-main", i): 90.0 for i in range(70, 105)}
+    prep = prepare(
+        frames.make_frame(
+            105, bumps=shift, extra_rows=_leaf_rows("i-new", "Amazon EC2", range(70, 105), 105)
+        ),
+        "EffectiveCost",
+    )
+    key = prep.leaves.reset_index().set_index("ResourceId")["index"]
+    new, db = int(key["i-new"]), int(key["db-main"])
+    config = DetectorConfig()
+
+    def cost(leaf: int, day: int) -> float:
+        return float(prep.leaf_block(np.array([leaf]), day, day)[0, 0])
+
+    day = 75  # a Saturday, five days in
+    assert lingering_excess(prep, frozenset({new}), 70, day, config) == cost(new, day)
+    assert 80.0 < lingering_excess(prep, frozenset({db}), 70, day, config) < 100.0
+    # Its own (young: trailing-week) baseline has learnt the new resource within days.
+    ids, own = leaf_excess(prep, prep.monitors[0], day, day, config)
+    assert abs(float(own[list(ids).index(new), 0])) < 0.2 * cost(new, day)
+    # Second week: two of the four same weekdays hold it, so half.
+    half = lingering_excess(prep, frozenset({new}), 70, 84, config)
+    assert 0.3 * cost(new, 84) < half < 0.7 * cost(new, 84)
+    # From the fourth week the median has learnt both.
+    assert lingering_excess(prep, frozenset({new, db}), 70, 98, config) < 15.0
+    # Nothing lingers before the incident or without leaves.
+    assert lingering_excess(prep, frozenset({new}), 70, 69, config) == 0.0
+    assert lingering_excess(prep, frozenset(), 70, day, config) == 0.0

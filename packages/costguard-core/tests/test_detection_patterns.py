@@ -80,6 +80,29 @@ def test_month_end_processing_is_normal_and_a_month_end_spike_is_not() -> None:
     assert [(a.start - START).days for a in found] == [120]
 
 
+def test_month_end_processing_scales_with_the_weekday() -> None:
+    """Month-end processing on a dev account that idles at weekends: March ends on a weekend
+    (a small month-end rise in USD), April on Monday/Tuesday (the same ×2.5 of a weekday's
+    spend is a far larger rise in USD). Last month's charge is taken relative to its day's
+    level, so April's end is normal; a real rise on April's last day is still found."""
+    rng = np.random.default_rng(11)
+    days = [START + timedelta(days=i) for i in range(DAYS)]
+    level = np.array([200.0 * (0.2 if d.weekday() >= 5 else 1.0) for d in days])
+    month_end = np.array([(d + timedelta(days=2)).month != d.month for d in days])
+    costs = level * np.where(month_end, 2.5, 1.0) * (1 + rng.normal(0, 0.03, DAYS))
+    since = START + timedelta(days=45)
+    assert days[119].isoformat() == "2024-04-29"  # Monday, after March's Saturday/Sunday end
+    quiet = detect(
+        frames.make_frame(DAYS, extra_rows=_leaf("close", "AWS Glue", costs)), since=since
+    )
+    assert quiet == [], [(a.start, a.scope) for a in quiet]
+    costs[120] += 1500.0  # a real rise on April's last day
+    found = detect(
+        frames.make_frame(DAYS, extra_rows=_leaf("close", "AWS Glue", costs)), since=since
+    )
+    assert [(a.start - START).days for a in found] == [120]
+
+
 def test_a_job_running_every_four_weeks_is_learnt_as_on_off() -> None:
     """Two runs in the 56-day tail window are too few for a run level; the on/off window then
     looks twice as far back, so each run is not judged against an expected 0."""

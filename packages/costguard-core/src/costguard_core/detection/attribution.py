@@ -63,6 +63,29 @@ def leaf_z(prep: Prepared, monitor: Monitor, day: int, config: DetectorConfig) -
     return float(np.max(z))
 
 
+def lingering_excess(
+    prep: Prepared, leaf_ids: frozenset[int], since: int, day: int, config: DetectorConfig
+) -> float:
+    """The part of the given leaves' spend on ``day`` that a monitor holding them has not
+    learnt yet (USD, positive part summed; 0 before day ``since``, the earlier incident's start).
+
+    Each leaf is measured against the median of the same weekday in the ``season_weeks`` weeks
+    before ``day``, days without a row (before it existed) counting 0: the weekday median of
+    the monitor's sums moves with those of its leaves. So a new resource counts in full in its
+    first week, by about half in its second and not once the median has three weeks of it; a
+    shifted one likewise by its shift; however quickly its own baseline (which starts from a
+    trailing week when young) has adapted. Reads days up to ``day``.
+    """
+    if not leaf_ids or day < since:
+        return 0.0
+    ids = np.array(sorted(leaf_ids))
+    d0 = max(0, day - 7 * config.season_weeks)
+    block = prep.leaf_block(ids, d0, day)
+    lags = [day - d0 - 7 * k for k in range(1, config.season_weeks + 1) if day - d0 - 7 * k >= 0]
+    before = np.median(block[:, lags], axis=1) if lags else np.zeros(len(ids))
+    return float(np.fmax(block[:, -1] - before, 0.0).sum())
+
+
 def _order(ids: np.ndarray, impact: np.ndarray) -> np.ndarray:
     """Positions sorted by impact (largest first); leaf ids follow the sorted leaf keys, so ties
     fall in key order whatever other leaves the data holds."""

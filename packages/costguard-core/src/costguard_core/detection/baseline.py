@@ -40,12 +40,42 @@ def weekly_median(y: np.ndarray, weeks: int) -> np.ndarray:
     """Median of the same weekday over the last ``weeks`` weeks; NaN until two such days exist
     (one day is too jumpy to be a baseline)."""
     n, t = y.shape
+    if weeks == 4:
+        return _weekly_median4(y)
     lags = np.full((n, t, weeks), np.nan)
     for w in range(1, weeks + 1):
         if 7 * w < t:
             lags[:, 7 * w :, w - 1] = y[:, : -7 * w]
     enough = np.count_nonzero(~np.isnan(lags), axis=-1) >= 2
     return np.where(enough, nanmedian_last(lags), np.nan)
+
+
+def _weekly_median4(y: np.ndarray) -> np.ndarray:
+    """``weekly_median`` for 4 weeks without a (series × days × weeks) sort: the four lags go
+    through a 5-comparator sorting network (missing days as +inf, so they sort last) and the
+    median is read as ``nanmedian_last`` reads it, (ordered[lo] + ordered[hi]) / 2 — the same
+    floating-point result, several times faster on 10,000 series."""
+    n, t = y.shape
+    lag = []
+    for w in range(1, 5):
+        a = np.full((n, t), np.inf)
+        if 7 * w < t:
+            a[:, 7 * w :] = np.where(np.isnan(y[:, : -7 * w]), np.inf, y[:, : -7 * w])
+        lag.append(a)
+    valid = sum((a != np.inf).astype(np.int8) for a in lag)
+    s0, s1, s2, s3 = lag
+    for i, j in ((0, 1), (2, 3), (0, 2), (1, 3), (1, 2)):
+        lo_, hi_ = (s0, s1, s2, s3)[i], (s0, s1, s2, s3)[j]
+        pair = np.minimum(lo_, hi_), np.maximum(lo_, hi_)
+        s0, s1, s2, s3 = [
+            pair[0] if k == i else pair[1] if k == j else v for k, v in enumerate((s0, s1, s2, s3))
+        ]
+    # valid 4: lo 1, hi 2; valid 3: 1, 1; valid 2: 0, 1 (fewer: NaN, as weekly_median).
+    with np.errstate(invalid="ignore"):
+        med = np.where(
+            valid == 4, (s1 + s2) / 2, np.where(valid == 3, (s1 + s1) / 2, (s0 + s1) / 2)
+        )
+    return np.where(valid >= 2, med, np.nan)
 
 
 def trailing_median(y: np.ndarray) -> np.ndarray:
@@ -173,10 +203,62 @@ def _lagged(a: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
+def _to_date(a: np.ndarray, width: int, step, init=None) -> np.ndarray:
+    """Fold ``step(acc, day)`` over days d-width+1 .. d, oldest first, for each day d; the
+    fold starts from ``init(oldest day)`` (default: that day itself). Shifted slices instead
+    of a (series × days × width) window. Returns the folds of days width-1 .. T-1 (fewer
+    days than ``width``: an empty fold); callers pad the first width-1 days with NaN."""
+    t = a.shape[1]
+    oldest = a[:, : max(t - width + 1, 0)]
+    acc = oldest.copy() if init is None else init(oldest)
+    for k in range(1, width):
+        acc = step(acc, a[:, k : k + oldest.shape[1]])
+    return acc
+
+
+def _padded(fold: np.ndarray, t: int) -> np.ndarray:
+    """A fold of days width-1 .. t-1 as ``(n, t)``, NaN in the first days."""
+    out = np.full((fold.shape[0], t), np.nan)
+    out[:, t - fold.shape[1] :] = fold
+    return out
+
+
+def _sum_to_date(a: np.ndarray, width: int) -> np.ndarray:
+    """Sum of days d-width+1 .. d, added oldest first (NaN unless all are numbers)."""
+    return _padded(_to_date(a, width, np.add), a.shape[1])
+
+
 def mean_to_date(a: np.ndarray, width: int) -> np.ndarray:
-    """Mean of days d-width+1 .. d for each day d (NaN unless all are numbers)."""
-    padded = np.concatenate([a, np.full((a.shape[0], 1), np.nan)], axis=1)
-    return past_windows(padded, width).mean(axis=-1)[:, 1:]
+    """Mean of days d-width+1 .. d for each day d (NaN unless all are numbers); the same
+    floating-point result as numpy's mean over each window."""
+    return _sum_to_date(a, width) / width
+
+
+#: Days of a drift window (``drift_window_days``, 7) that must be above expected.
+DRIFT_RISING_DAYS = 5
+
+
+def drift_mean(excess: np.ndarray, width: int) -> np.ndarray:
+    """Mean excess of days d-width+1 .. d with the largest counted as the second largest
+    (winsorized: one large day cannot make a drift); NaN unless all are numbers."""
+    if width < 2:
+        return mean_to_date(excess, width)
+
+    def top_two(acc: np.ndarray, day: np.ndarray) -> np.ndarray:  # (largest, second) so far
+        return np.stack([np.maximum(acc[0], day), np.maximum(acc[1], np.minimum(acc[0], day))])
+
+    def start(oldest: np.ndarray) -> np.ndarray:
+        return np.stack([oldest, np.full(oldest.shape, -np.inf)])
+
+    largest, second = _to_date(excess, width, top_two, start)
+    t = excess.shape[1]
+    return (_sum_to_date(excess, width) - _padded(largest, t) + _padded(second, t)) / width
+
+
+def rising_days(excess: np.ndarray, width: int) -> np.ndarray:
+    """How many of days d-width+1 .. d have a positive excess (0 in the first width-1 days)."""
+    up = (excess > 0).astype(float)
+    return np.nan_to_num(_sum_to_date(up, width)).astype(int)
 
 
 def _evaluate_chunk(
@@ -231,7 +313,11 @@ def _evaluate_chunk(
         flagged = one_day | (confirm & lagged_bool(moderate))
         # Drift: the mean excess of the last w days, against the scale as it was before them
         # (so the drift's own days cannot inflate it), and big enough in USD/percent terms.
-        mean_excess = mean_to_date(excess, w)
+        # A drift is a sustained rise, not one large day (session 3): the mean counts the
+        # window's largest excess as its second largest, and at least DRIFT_RISING_DAYS of
+        # the w days must be above expected. Before, one heavy-tailed excursion followed by a
+        # mildly raised day read as a drift, and a drift run skips the single-day checks.
+        mean_excess = drift_mean(excess, w)
         mean_exp = mean_to_date(pct_ref, w)
         before = _lagged(floored, w)
         drifting = (
@@ -240,6 +326,7 @@ def _evaluate_chunk(
             & (excess / before > config.drift_z)
             & (mean_excess / before > config.drift_z)
             & size_ok(mean_excess, mean_exp, config)
+            & (rising_days(excess, w) >= min(DRIFT_RISING_DAYS, w))
         )
     # New spend: a series that appeared after the data's first min_history_days days has no
     # baseline yet; its whole spend is excess, flagged once it has lasted two days.

@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from costguard_core.detection.attribution import drivers, leaf_z, root_causes
+from costguard_core.detection.attribution import drivers, leaf_z, lingering_excess, root_causes
 from costguard_core.detection.baseline import Evaluation
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.feedback import suppressed, z_multipliers
@@ -124,12 +124,44 @@ def _incidents(
         fresh = explained
         ongoing = [r for r in seen if r.end >= s - config.cooldown_days]
         fresh = [r for r in fresh if not any(r.drivers & o.drivers for o in ongoing)]
+        fresh = [r for r in fresh if not _lingering(prep, r, ongoing, s, configs[r.row], ev)]
         for group in _components(fresh):
             top = max(r.excess for r in group)
             able = [r for r in group if r.excess >= config.explain_fraction * top]
             kept.append(min(able, key=lambda r: (r.monitor.rank, -r.excess, str(r.monitor.value))))
         seen.extend(fresh)
     return kept
+
+
+def _lingering(
+    prep: Prepared,
+    run: _Run,
+    ongoing: list[_Run],
+    day: int,
+    config: DetectorConfig,
+    ev: Evaluation,
+) -> bool:
+    """Whether an earlier incident still explains a run's rise: the driver leaves (inside the
+    run's monitor) of runs that started earlier and are still flagged or within the cooldown
+    still hold at least ``leaf_explain_min`` of its start-day excess in the part of their
+    spend the monitor's weekday median has not learnt yet (``attribution.lingering_excess``),
+    or what is left without that part would not pass ``z_threshold``. A monitor's weekday
+    median takes weeks to learn a new resource or a shifted level that the leaf's own baseline
+    learnt in days; the same incident is not raised again meanwhile."""
+    inside = set(prep.leaves_in(run.monitor).tolist())
+    rise = 0.0
+    for o in ongoing:
+        leaves = frozenset(o.drivers & inside)
+        if leaves and o.start < day:
+            rise += lingering_excess(prep, leaves, o.start, day, config)
+    if rise <= 0:
+        return False
+    if rise >= config.leaf_explain_min * run.excess:
+        return True
+    # What is left of the rise without the earlier incident's leaves would not pass even the
+    # two-day bound.
+    z = float(ev.z[run.row, day])
+    return np.isfinite(z) and z * (run.excess - rise) / run.excess <= config.z_threshold
 
 
 def _components(runs: list[_Run]) -> list[list[_Run]]:

@@ -12,6 +12,8 @@ import pandas as pd
 MONTH_START_DAYS = 3
 #: Days at the end of a month on which recurring month-end charges are expected (round 4).
 MONTH_END_DAYS = 3
+#: Least level (share of the week's mean expected spend) a relative month charge is taken from.
+RELATIVE_FLOOR = 0.1
 
 
 @functools.lru_cache(maxsize=8)
@@ -43,17 +45,32 @@ def _fee_pairs(day_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
 def month_start_fees(y: np.ndarray, exp: np.ndarray, days: np.ndarray | None) -> np.ndarray:
     """Expected recurring charge on a month's first ``MONTH_START_DAYS`` and last
     ``MONTH_END_DAYS`` days: the positive excess the series had on the same day of the previous
-    month, counted from the month's start or from its end (USD, 0 elsewhere).
+    month, counted from the month's start or from its end, or that excess relative to that day's
+    expected spend times today's expected spend, whichever is larger (session 3). ``y`` and
+    ``exp`` are ``(n_series, n_days)`` spend and expected spend (USD, NaN before a series
+    exists), ``days`` the columns' dates; returns ``(n_series, n_days)`` USD, 0 elsewhere.
 
     Providers bill support plans, subscriptions and commitments' upfront parts on a month's
-    first days, and month-end processing (closing, reporting, billing runs) lands on its last;
-    the previous month's excess on that day predicts this month's. Reads only that earlier day
-    (at most 31 days back).
+    first days (a fixed amount: the additive part), and month-end processing (closing,
+    reporting, billing runs) lands on its last and scales with the day's usage (the relative
+    part: a month that ended on a quiet weekend day predicts little in USD for one ending on a
+    weekday). The relative part's reference is at least ``RELATIVE_FLOOR`` of the mean expected
+    spend of the week ending on that earlier day. Reads only that week (at most 37 days back).
     """
     fee = np.zeros(y.shape)
     if days is None or not len(days):
         return fee
     cols, prevs = _fee_pairs(np.ascontiguousarray(days.astype("datetime64[D]")).tobytes())
     if len(cols):
-        fee[:, cols] = np.nan_to_num(np.fmax(y[:, prevs] - exp[:, prevs], 0.0))
+        extra = np.nan_to_num(np.fmax(y[:, prevs] - exp[:, prevs], 0.0))
+        # The relative part; a near-zero reference day would turn any excess into a huge
+        # ratio, hence the floor.
+        week = np.clip(prevs[:, None] - np.arange(7)[None, :], 0, None)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            known = exp[:, week]
+            level = np.nansum(known, axis=-1) / np.count_nonzero(~np.isnan(known), axis=-1)
+            base = np.fmax(exp[:, prevs], RELATIVE_FLOOR * level)
+            ratio = np.where(base > 0, extra / base, 0.0)
+        relative = np.nan_to_num(ratio * exp[:, cols])
+        fee[:, cols] = np.fmax(extra, relative)
     return fee

@@ -17,8 +17,9 @@ import numpy as np
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.tails import on_window_days
 
-#: Days back from the same day of last month to its month start (``fees.month_start_fees``).
-_LONGEST_MONTH = 31
+#: Days back the month-start/-end charge reads (``fees.month_start_fees``): the same day of last
+#: month (up to 31 days) and, for its relative part, the week ending on it (6 more; session 3).
+_LONGEST_MONTH = 31 + 6
 
 
 def lookback_days(config: DetectorConfig) -> int:
@@ -44,7 +45,7 @@ def kept_days(day_idx: np.ndarray, keep: int | None) -> np.ndarray:
     n_days = int(day_idx.max()) + 1
     if keep is None:
         return np.arange(n_days)
-    active = np.unique(day_idx)
+    active = np.flatnonzero(np.bincount(day_idx, minlength=n_days))
     drop = np.zeros(n_days, dtype=bool)
     for a, b in zip(active[:-1], active[1:], strict=True):
         idle = int(b - a - 1)
@@ -57,4 +58,6 @@ def kept_days(day_idx: np.ndarray, keep: int | None) -> np.ndarray:
 def compress(day_idx: np.ndarray, keep: int | None) -> tuple[np.ndarray, np.ndarray]:
     """``(new_idx, kept)``: each row's column in the shortened matrix and the kept day offsets."""
     kept = kept_days(day_idx, keep)
+    if len(kept) == int(day_idx.max()) + 1:  # no gap shortened: columns are the offsets
+        return day_idx, kept
     return np.searchsorted(kept, day_idx), kept

@@ -58,8 +58,11 @@ def row_configs(
 
 def _groups(configs: list[DetectorConfig], fields: set[str] | None = None) -> list[tuple]:
     keys: dict[str, tuple[DetectorConfig, list[int]]] = {}
+    dumped: dict[int, str] = {}  # rows share config objects: serialise each object once
     for row, cfg in enumerate(configs):
-        key = cfg.model_dump_json(include=fields)
+        key = dumped.get(id(cfg))
+        if key is None:
+            key = dumped[id(cfg)] = cfg.model_dump_json(include=fields)
         keys.setdefault(key, (cfg, []))[1].append(row)
     return [(cfg, np.array(rows)) for cfg, rows in keys.values()]
 

@@ -71,12 +71,15 @@ def candidates(
     if cell is not None:
         parent_ref = np.fmin(parent_ref, cell[child])
     ref[child] = parent_ref
-    excess = y - exp
+    # Only days from from_day on are tested; the drift window reaches w - 1 days before them.
     w = config.drift_window_days
+    c0 = max(0, from_day - w + 1)
+    excess, ref = y[:, c0:] - exp[:, c0:], ref[:, c0:]
     with np.errstate(invalid="ignore"):
         day_ok = (excess > 0) & size_ok(excess, ref, config)
         drift_ok = size_ok(mean_to_date(excess, w), mean_to_date(ref, w), config)
-    keep = (day_ok | drift_ok)[:, from_day:].any(axis=1) | zero | _new_from(y, config, from_day)
+    tested = (day_ok | drift_ok)[:, from_day - c0 :]
+    keep = tested.any(axis=1) | zero | _new_from(y, config, from_day)
     keep[parent[(parent >= 0) & keep]] = True
     return keep, exp
 

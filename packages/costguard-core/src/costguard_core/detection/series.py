@@ -82,7 +82,18 @@ class Prepared:
             return self.leaves.index.to_numpy()
         if monitor.column == LEAF:
             return np.array([int(str(monitor.value))])
-        return self.leaves.index[self.leaves[monitor.column] == monitor.value].to_numpy()
+        return self._by_value(monitor.column).get(monitor.value, np.empty(0, dtype=np.int64))
+
+    def _by_value(self, column: str) -> dict:
+        """Leaf ids per value of a leaf column (computed once per column; leaf ids ascending)."""
+        cache = self.__dict__.setdefault("_leaf_ids", {})
+        if column not in cache:
+            ids = self.leaves.index.to_numpy()
+            cache[column] = {
+                value: ids[rows]
+                for value, rows in self.leaves.groupby(column, sort=False).indices.items()
+            }
+        return cache[column]
 
     def leaf_block(self, leaf_ids: np.ndarray, d0: int, d1: int) -> np.ndarray:
         """Dense ``(len(leaf_ids), d1 - d0 + 1)`` spend of those leaves, zero where no row.
@@ -118,6 +129,8 @@ def _require(frame: pd.DataFrame, cost_column: str) -> None:
 
 
 def _utc_days(column: pd.Series) -> np.ndarray:
+    if column.dtype.kind == "M":  # naive datetime64: UTC already; casting to days floors
+        return column.to_numpy().astype("datetime64[D]")
     stamps = pd.to_datetime(column, utc=True)
     return stamps.dt.tz_localize(None).dt.floor("D").to_numpy().astype("datetime64[D]")
 
@@ -187,14 +200,22 @@ def prepare(
     # leaf keys whatever the row order, without a Python call per cell.
     codes, uniques = [], []
     key = np.zeros(len(frame), dtype=np.int64)
+    bound = 1  # key < bound
     for col in leaf_cols:
         c, u = _factorize(frame[col])
         codes.append(c)
         uniques.append(u)
-        # Mixed-radix key, re-factorised (sorted) at each step so it stays below the row count.
-        key, _ = pd.factorize(key * (len(u) + 1) + (c + 1), sort=True)
+        # Mixed-radix key (sorted order of the leaf keys), re-factorised (sorted, so below the
+        # row count) only when the next digit could overflow 64 bits.
+        if bound * (len(u) + 1) >= 1 << 62:
+            key, _ = pd.factorize(key, sort=True)
+            bound = int(key.max()) + 1 if len(key) else 1
+        key = key * (len(u) + 1) + (c + 1)
+        bound *= len(u) + 1
+    key, _ = pd.factorize(key, sort=True)
     leaf_of_row = key  # sorted dense codes: leaf ids follow the sorted leaf keys
-    first_row = np.unique(key, return_index=True)[1]
+    first_row = np.full(int(key.max()) + 1, len(key))  # each leaf's first row
+    np.minimum.at(first_row, key, np.arange(len(key)))
     keys = np.column_stack([c[first_row] for c in codes])
     leaves = pd.DataFrame(
         {
@@ -206,12 +227,7 @@ def prepare(
     first = day.min()
     day_idx, kept = compress((day - first).astype(int), keep_gap_days)
     n_days = len(kept)
-    long = (
-        pd.DataFrame({"leaf": leaf_of_row, "day": day_idx, "cost": cost})
-        .groupby(["leaf", "day"], sort=True)["cost"]
-        .sum()
-        .reset_index()
-    )
+    long = _leaf_days(leaf_of_row, day_idx, cost, len(leaves), n_days)
     monitors, matrix = _monitors(leaves, long, n_days, columns)
     if leaf_monitors:
         monitors, matrix, parent, account = _leaf_monitors(leaves, long, n_days, monitors, matrix)
@@ -230,6 +246,25 @@ def prepare(
     )
 
 
+def _leaf_days(
+    leaf: np.ndarray, day: np.ndarray, cost: np.ndarray, n_leaves: int, n_days: int
+) -> pd.DataFrame:
+    """Cost per (leaf, day) with a row, sorted by leaf then day: ``leaf``, ``day``, ``cost``.
+
+    One key per cell (leaf × n_days + day), summed with ``np.bincount`` over a dense grid when
+    that is at most a few times the row count (daily exports: about one row per cell), else
+    over the sorted distinct keys."""
+    key = leaf.astype(np.int64) * n_days + day
+    if n_leaves * n_days <= max(4 * len(key), 1 << 20):
+        total = np.bincount(key, weights=cost, minlength=n_leaves * n_days)
+        cells = np.flatnonzero(np.bincount(key, minlength=n_leaves * n_days))
+        sums = total[cells]
+    else:
+        cells, inverse = np.unique(key, return_inverse=True)
+        sums = np.bincount(inverse, weights=cost, minlength=len(cells))
+    return pd.DataFrame({"leaf": cells // n_days, "day": cells % n_days, "cost": sums})
+
+
 def _monitors(
     leaves: pd.DataFrame, long: pd.DataFrame, n_days: int, columns: tuple[str, ...]
 ) -> tuple[list[Monitor], np.ndarray]:
@@ -237,22 +272,23 @@ def _monitors(
     day = long["day"].to_numpy()
     cost = long["cost"].to_numpy()
     monitors = [Monitor(None, None, 0)]
-    rows = [np.bincount(day, weights=cost, minlength=n_days)]
+    rows = [np.bincount(day, weights=cost, minlength=n_days).astype(float)[None, :]]
     for col in columns:
         values = leaves[col]
         names = sorted(v for v in values.unique() if v is not None)
         code = values.map({v: i for i, v in enumerate(names)}).fillna(-1).astype(int).to_numpy()
         mon = code[leaf]
         keep = mon >= 0
-        block = np.zeros((len(names), n_days))
-        np.add.at(block, (mon[keep], day[keep]), cost[keep])
-        seen = np.zeros((len(names), n_days), dtype=bool)
-        seen[mon[keep], day[keep]] = True
-        starts = seen.argmax(axis=1)
-        for i, name in enumerate(names):
-            block[i, : starts[i]] = np.nan
-            monitors.append(Monitor(col, name, int(starts[i])))
-        rows.extend(block)
+        cell = mon[keep] * n_days + day[keep]
+        block = np.bincount(cell, weights=cost[keep], minlength=len(names) * n_days)
+        block = block.astype(float).reshape(len(names), n_days)
+        seen = np.bincount(cell, minlength=len(names) * n_days).reshape(len(names), n_days)
+        starts = (seen > 0).argmax(axis=1)
+        block[np.arange(n_days)[None, :] < starts[:, None]] = np.nan
+        monitors.extend(
+            Monitor(col, name, start) for name, start in zip(names, starts.tolist(), strict=True)
+        )
+        rows.append(block)
     return monitors, np.vstack(rows)
 
 
@@ -270,15 +306,19 @@ def _leaf_monitors(leaves, long, n_days, monitors, matrix):
     np.minimum.at(first, leaf, day)
     filled = np.arange(n_days)[None, :] >= first[:, None]
     block[filled] = 0.0
-    np.add.at(block, (leaf, day), long["cost"].to_numpy())
+    # One row per (leaf, day) in ``long``: assigned, not summed.
+    block[leaf, day] = long["cost"].to_numpy()
     parent = [-1] * len(monitors)
     account = [-1] * len(monitors)
     extra = []
     services = leaves["ServiceName"].tolist()
     subs = leaves["SubAccountId"].tolist()
     for lid, service, sub in zip(leaves.index.tolist(), services, subs, strict=True):
-        named = (("ServiceName", service), ("SubAccountId", sub))
-        scope = tuple((c, str(v)) for c, v in named if v is not None)
+        if service is not None and sub is not None:
+            scope = (("ServiceName", str(service)), ("SubAccountId", str(sub)))
+        else:
+            named = (("ServiceName", service), ("SubAccountId", sub))
+            scope = tuple((c, str(v)) for c, v in named if v is not None)
         extra.append(Monitor(LEAF, str(lid), int(first[lid]), scope))
         parent.append(service_row.get(service, 0))
         account.append(account_row.get(sub, -1))
