@@ -117,6 +117,32 @@ def _kill_and_restart(stack) -> None:
     stack.start(["backend"])
 
 
+def _unsettled(http, base, headers, ids, archestra, log_dir: Path) -> str:
+    """What a failed run needs to be read: each action not executed with its status, outbox
+    rows, whether Archestra (the peer) saw its trigger, and the executor log's last lines."""
+    try:
+        return _describe_unsettled(http, base, headers, ids, archestra, log_dir)
+    except Exception as exc:  # the assertion's own message must survive a failing probe
+        return f"(could not describe the unsettled actions: {exc!r})"
+
+
+def _describe_unsettled(http, base, headers, ids, archestra, log_dir: Path) -> str:
+    lines = []
+    for action_id in ids:
+        action = http.get(f"{base}/actions/{action_id}", headers=headers).json()
+        if action["status"] == "executed":
+            continue
+        rows = http.get(f"{base}/outbox", headers=headers, params={"action_id": action_id})
+        mine = [
+            {k: r.get(k) for k in ("kind", "status", "attempts", "last_error")}
+            for r in rows.json()["data"]
+        ]
+        seen = f"action-approved-{action_id}" in archestra.seen
+        lines.append(f"action {action_id}: {action['status']}; outbox {mine}; peer saw {seen}")
+    log = (log_dir / "executor.log").read_text(errors="replace").splitlines()
+    return "\n".join(lines + ["executor.log tail:", *log[-40:]])
+
+
 def _retrying(fn, *, timeout: float = 30):
     deadline = time.monotonic() + timeout
     while True:
@@ -226,7 +252,9 @@ def test_sigkill_during_approvals(mode: str, tmp_path: Path, make_stack, keys) -
                 time.sleep(0.5)
             elapsed = time.monotonic() - started
 
-            assert done == N, f"{done}/{N} executed after {elapsed:.0f}s"
+            assert done == N, f"{done}/{N} executed after {elapsed:.0f}s\n" + _unsettled(
+                http, base, approver, ids, archestra, stack.log_dir
+            )
             dead = http.get(f"{base}/outbox", headers=approver, params={"status": "dead"}).json()
             assert dead["count"] == 0, dead
             lines = [

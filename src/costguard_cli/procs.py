@@ -128,7 +128,8 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         names = names or list(self.ports)
         for name in names:
-            log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - owned by the child
+            # Appended: a service restarted (tests kill and restart one) keeps its earlier log.
+            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
             self.procs[name] = subprocess.Popen(
                 self.command(name),
                 env=self.service_env(name),

@@ -156,3 +156,34 @@ def test_wrong_secret_is_not_retried(backend):
         deliver_report(report, bad)
     assert err.value.status_code == 401
     assert backend.webhook_calls == 1
+
+
+def test_actions_are_accepted_while_many_reports_wait_for_the_backend(mcp_url):
+    """Reports and pre-checks waiting out a backend restart (sleeping between retries) must not
+    hold the threads the executor needs to accept the next action: Archestra posts each action
+    once per trigger, so a /execute that hangs past its client's timeout loses the action."""
+    port = free_port()
+    env = {
+        "PORT": str(port),
+        "BACKEND_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: the backend is down
+        "MCP_URL": mcp_url,
+        "ARCHESTRA_WEBHOOK_SECRET": "test-secret",
+        "EXECUTOR_TOKEN": TOKEN,
+        "REPORT_BACKOFF_S": "5",
+        "REPORT_ATTEMPTS": "20",
+    }
+    proc = start("costguard_agents.executor", env, f"http://127.0.0.1:{port}/healthz")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        waiting = 60  # more than the 40 worker threads anyio lends by default
+        for n in range(waiting):
+            act = action("notify_owner", {"resource_id": f"r{n}", "message": "m"}, id=n + 1)
+            assert post(url, act).status_code == 202
+        time.sleep(1)
+        act = action("notify_owner", {"resource_id": "last", "message": "m"}, id=waiting + 1)
+        started = time.monotonic()
+        assert post(url, act).status_code == 202
+        assert time.monotonic() - started < 5
+        assert httpx.get(f"{url}/healthz", timeout=5).json() == {"status": "ok"}
+    finally:
+        stop(proc)

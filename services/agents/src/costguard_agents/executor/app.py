@@ -40,7 +40,7 @@ def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
     cfg = settings or ExecutorSettings()
     app = FastAPI(title="CostGuard executor agent", version="0.1.0")
 
-    def authorize(
+    async def authorize(
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
         if cfg.EXECUTOR_TOKEN is None:
@@ -48,12 +48,17 @@ def create_app(settings: ExecutorSettings | None = None) -> FastAPI:
         if creds is None or not hmac.compare_digest(creds.credentials, cfg.EXECUTOR_TOKEN):
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or missing bearer token")
 
+    # The routes and their dependency are coroutines on purpose: a sync one borrows one of
+    # anyio's 40 worker threads, and those are what pre-checks and report deliveries sleep in
+    # while they retry a backend that is down. With 40 such actions a sync /execute stopped
+    # answering, and an orchestrator that posts each action once (Archestra, once per trigger)
+    # lost the 41st (tests/test_e2e_sigkill.py[a2a] failed so in CI once).
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.post("/execute", status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(authorize)])
-    def execute(action: ActionPublic, background: BackgroundTasks) -> dict[str, bool]:
+    async def execute(action: ActionPublic, background: BackgroundTasks) -> dict[str, bool]:
         """Accept an approved action (``ActionPublic`` JSON). 409 when its status is not
         ``approved``/``executing`` or its type has no tool, since the backend would refuse
         any report for it."""
