@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-from costguard_core.detection import DetectorConfig, detect
+from costguard_core.detection import DetectorConfig, detect, detector
 from costguard_core.detection.attribution import leaf_excess, lingering_excess
 from costguard_core.detection.rows import evaluate_rows
 from costguard_core.detection.series import prepare
@@ -158,3 +158,31 @@ def test_an_earlier_incident_lingers_until_the_monitor_median_has_learnt_it() ->
     # Nothing lingers before the incident or without leaves.
     assert lingering_excess(prep, frozenset({new}), 70, 69, config) == 0.0
     assert lingering_excess(prep, frozenset(), 70, day, config) == 0.0
+
+
+def test_a_drift_is_not_raised_again_while_the_monitors_learn_it(monkeypatch) -> None:
+    """A resource drifting up by 120 USD/day over two weeks is one incident. Its service raised
+    it on day 76; eight days later total spend's weekday median had learnt half of it, and its
+    drift rule raised it again, beyond the 7-day cooldown. Runs that started in the 4 weeks
+    before (the weekday median's memory, ``gaps.incident_memory_days``) now count as the
+    incident lingering (session 4)."""
+    bumps = {("i-web-1", d): 1.5 * 80 * min(1.0, (d - 69) / 14) for d in range(70, 120)}
+    frame = frames.make_frame(120, bumps=bumps)
+    found = [(a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame)]
+    assert found == [(frames.START + timedelta(days=76), {"ServiceName": "Amazon EC2"}, "i-web-1")]
+    # With the old memory (the cooldown alone) the same drift came back on total spend.
+    monkeypatch.setattr(detector, "incident_memory_days", lambda config: config.cooldown_days)
+    again = [(a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame)]
+    assert again == found + [(frames.START + timedelta(days=84), {}, "i-web-1")]
+
+
+def test_a_fresh_spike_of_the_same_leaf_is_not_the_old_incident_lingering() -> None:
+    """``lingering_excess`` counts a leaf's spend at most at its median since the earlier
+    incident started: db-main shifted by 90 on day 70; on day 84 it also spikes by 500, and
+    only the half of the shift the weekday median has not learnt lingers, not the spike."""
+    bumps = {("db-main", i): 90.0 for i in range(70, 105)}
+    bumps[("db-main", 84)] = 590.0
+    prep = prepare(frames.make_frame(105, bumps=bumps), "EffectiveCost")
+    db = int(prep.leaves.reset_index().set_index("ResourceId")["index"]["db-main"])
+    lingering = lingering_excess(prep, frozenset({db}), 70, 84, DetectorConfig())
+    assert 30.0 < lingering < 60.0  # half the 90 USD shift; the uncapped reading was ~545

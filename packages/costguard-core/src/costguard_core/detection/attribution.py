@@ -74,16 +74,22 @@ def lingering_excess(
     the monitor's sums moves with those of its leaves. So a new resource counts in full in its
     first week, by about half in its second and not once the median has three weeks of it; a
     shifted one likewise by its shift; however quickly its own baseline (which starts from a
-    trailing week when young) has adapted. Reads days up to ``day``.
+    trailing week when young) has adapted. Session 4: the leaf's spend on ``day`` counts at
+    most its median over days ``since`` .. ``day`` − 1, the level the earlier incident set: a
+    fresh excursion of the same leaf weeks later is not that incident lingering. Reads days up
+    to ``day``.
     """
     if not leaf_ids or day < since:
         return 0.0
     ids = np.array(sorted(leaf_ids))
-    d0 = max(0, day - 7 * config.season_weeks)
+    d0 = max(0, min(since, day - 7 * config.season_weeks))
     block = prep.leaf_block(ids, d0, day)
     lags = [day - d0 - 7 * k for k in range(1, config.season_weeks + 1) if day - d0 - 7 * k >= 0]
     before = np.median(block[:, lags], axis=1) if lags else np.zeros(len(ids))
-    return float(np.fmax(block[:, -1] - before, 0.0).sum())
+    today = block[:, -1]
+    if since < day:
+        today = np.fmin(today, np.median(block[:, since - d0 : day - d0], axis=1))
+    return float(np.fmax(today - before, 0.0).sum())
 
 
 def _order(ids: np.ndarray, impact: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from costguard_core.detection.attribution import drivers, leaf_z, lingering_exce
 from costguard_core.detection.baseline import Evaluation
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.feedback import suppressed, z_multipliers
-from costguard_core.detection.gaps import lookback_days
+from costguard_core.detection.gaps import incident_memory_days, lookback_days
 from costguard_core.detection.monitors import DEFAULT_MONITORS, MonitorsConfig
 from costguard_core.detection.rows import evaluate_rows, row_configs
 from costguard_core.detection.series import LEAF, Monitor, Prepared, monitor_count, prepare
@@ -124,7 +124,15 @@ def _incidents(
         fresh = explained
         ongoing = [r for r in seen if r.end >= s - config.cooldown_days]
         fresh = [r for r in fresh if not any(r.drivers & o.drivers for o in ongoing)]
-        fresh = [r for r in fresh if not _lingering(prep, r, ongoing, s, configs[r.row], ev)]
+        # The weekday median learns a new level over season_weeks weeks, so an incident that
+        # started that recently can still be what a monitor's rise is (session 4; before, only
+        # runs within the cooldown were asked).
+        learning = [
+            r
+            for r in seen
+            if r.end >= s - config.cooldown_days or r.start >= s - incident_memory_days(config)
+        ]
+        fresh = [r for r in fresh if not _lingering(prep, r, learning, s, configs[r.row], ev)]
         for group in _components(fresh):
             top = max(r.excess for r in group)
             able = [r for r in group if r.excess >= config.explain_fraction * top]
@@ -136,21 +144,22 @@ def _incidents(
 def _lingering(
     prep: Prepared,
     run: _Run,
-    ongoing: list[_Run],
+    earlier: list[_Run],
     day: int,
     config: DetectorConfig,
     ev: Evaluation,
 ) -> bool:
     """Whether an earlier incident still explains a run's rise: the driver leaves (inside the
-    run's monitor) of runs that started earlier and are still flagged or within the cooldown
-    still hold at least ``leaf_explain_min`` of its start-day excess in the part of their
-    spend the monitor's weekday median has not learnt yet (``attribution.lingering_excess``),
-    or what is left without that part would not pass ``z_threshold``. A monitor's weekday
-    median takes weeks to learn a new resource or a shifted level that the leaf's own baseline
+    run's monitor) of ``earlier`` runs (started before ``day`` and still flagged, within the
+    cooldown, or started within ``gaps.incident_memory_days``) still hold at least
+    ``leaf_explain_min`` of its start-day excess in the part of their spend the monitor's
+    weekday median has not learnt yet (``attribution.lingering_excess``), or what is left
+    without that part would not pass ``z_threshold``. A monitor's weekday median takes weeks
+    to learn a new resource or a shifted level that the leaf's own baseline
     learnt in days; the same incident is not raised again meanwhile."""
     inside = set(prep.leaves_in(run.monitor).tolist())
     rise = 0.0
-    for o in ongoing:
+    for o in earlier:
         leaves = frozenset(o.drivers & inside)
         if leaves and o.start < day:
             rise += lingering_excess(prep, leaves, o.start, day, config)
@@ -215,9 +224,10 @@ def detect(
     # be flagged, which on long, mostly idle histories is most of them.
     from_day = 0
     if since is not None:
-        # Runs that end within cooldown_days before since still decide what is new on since.
+        # Runs that end within cooldown_days, or start within season_weeks weeks, before since
+        # still decide what is new on since.
         first = int(np.searchsorted(prep.days, np.datetime64(since, "D")))
-        from_day = max(0, first - config.cooldown_days - config.drift_window_days)
+        from_day = max(0, first - incident_memory_days(config) - config.drift_window_days)
     ev, factor = evaluate_rows(prep, configs, from_day)
     out = []
     for run in _incidents(prep, _runs(prep, ev, enabled), config, ev, configs, factor):

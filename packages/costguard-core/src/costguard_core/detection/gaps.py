@@ -22,19 +22,28 @@ from costguard_core.detection.tails import on_window_days
 _LONGEST_MONTH = 31 + 6
 
 
+def incident_memory_days(config: DetectorConfig) -> int:
+    """Days back a run can still make a later run the same incident: the ``cooldown_days`` after
+    it ends, and (session 4, ``detector._lingering``) the ``season_weeks`` weeks after it starts,
+    over which a monitor's weekday median learns the level it set."""
+    return max(config.cooldown_days, 7 * config.season_weeks)
+
+
 def lookback_days(config: DetectorConfig) -> int:
     """Days before d that any decision on d can read, summed along the longest chain, rounded up
     to whole weeks: tail bound of standardized residuals (``tail_window_days``) ← their scale
     (2 × ``scale_window_days``) ← expected spend (``season_weeks`` weeks, 7 trailing days and
     the month-start fee of a month earlier) ← drift's window and its lagged scale (2 ×
-    ``drift_window_days``), plus the same-incident gap (``cooldown_days``) and a week spare.
+    ``drift_window_days``), plus the same-incident memory (``incident_memory_days``) and a week
+    spare.
     The on/off chain (tail bound ← run level over ``tails.on_window_days``) is shorter by
     default (56 + 112 against 56 + 56 + 28 + 7 + 31) and is taken when longer."""
     chain = max(
         2 * config.scale_window_days + 7 * config.season_weeks + 7 + _LONGEST_MONTH,
         on_window_days(config),
     )
-    days = config.tail_window_days + chain + 2 * config.drift_window_days + config.cooldown_days + 7
+    memory = incident_memory_days(config)
+    days = config.tail_window_days + chain + 2 * config.drift_window_days + memory + 7
     return -(-days // 7) * 7
 
 
