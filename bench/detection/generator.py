@@ -111,12 +111,31 @@ class Incident:
 
 
 @dataclass
+class Truth:
+    """What generated a tenant's spend, for the oracle bound (``oracle.py``), never for a
+    detector: per leaf (rows of ``meta``, in the generator's order; incidents' new resources
+    last) and day, the noise-free expected spend before any incident (USD; 0 for a new
+    resource before and after it appears, and on a batch job's idle days), the noise's scale
+    (USD; Student-t with ``t_df`` degrees of freedom times this) and the final spend with the
+    incidents (USD, as written to the rows). For a batch job's leaf also its run size and
+    noise scale on every day, whether it runs that day or not (NaN rows for other leaves)."""
+
+    meta: pd.DataFrame
+    expected: np.ndarray
+    scale: np.ndarray
+    spend: np.ndarray
+    run_expected: np.ndarray
+    run_scale: np.ndarray
+
+
+@dataclass
 class Tenant:
-    """A tenant's FOCUS daily rows and its labelled incidents."""
+    """A tenant's FOCUS daily rows, its labelled incidents and (bench only) its ``Truth``."""
 
     index: int
     frame: pd.DataFrame
     incidents: list[Incident]
+    truth: Truth | None = None
 
 
 def _weekend(days: np.ndarray) -> np.ndarray:
@@ -134,7 +153,7 @@ def _tenant(cfg: GenConfig, t: int, rng: np.random.Generator) -> Tenant:
     accounts = [f"t{t}-{'dev' if i % 2 else 'prod'}-{i}" for i in range(n_acc)]
     services = [SERVICES[i] for i in rng.choice(len(SERVICES), size=6, replace=False)]
     n_leaves = int(rng.integers(cfg.leaves[0], cfg.leaves[1] + 1))
-    leaves, curves = [], []
+    leaves, curves, expected, scales, runs, run_scales = [], [], [], [], [], []
     tt = np.arange(n_days) / 365.0
     for k in range(n_leaves):
         provider, service = services[int(rng.integers(len(services)))]
@@ -144,31 +163,58 @@ def _tenant(cfg: GenConfig, t: int, rng: np.random.Generator) -> Tenant:
         wk = rng.uniform(*(cfg.dev_weekend if "dev" in acc else cfg.prod_weekend))
         growth = rng.uniform(*cfg.growth_per_year)
         mean = level * (1 + growth) ** tt * np.where(weekend, wk, 1.0)
+        run = np.full(n_days, np.nan)  # a batch job's run size on every day, run or not
         if rng.random() < cfg.p_batch_leaf:  # intermittent batch job: runs on random days
-            mean = mean * 3.0 * (rng.random(n_days) < rng.uniform(*cfg.batch_p_day))
+            on = rng.random(n_days) < rng.uniform(*cfg.batch_p_day)
+            run = mean * 3.0
+            mean = run * on
             if cfg.batch_weekday is not None:  # e.g. Monday's run processes the weekend
-                mean = mean * rng.uniform(*cfg.batch_weekday, 7)[dow]
+                weekday = rng.uniform(*cfg.batch_weekday, 7)[dow]
+                run, mean = run * weekday, mean * weekday
         if cfg.p_month_end_leaf and rng.random() < cfg.p_month_end_leaf:
-            mean = mean * np.where(month_end, rng.uniform(*cfg.month_end_multiple), 1.0)
-        noise = rng.standard_t(cfg.t_df, n_days) * rng.uniform(*cfg.cv) * mean
+            month_end_factor = np.where(month_end, rng.uniform(*cfg.month_end_multiple), 1.0)
+            mean, run = mean * month_end_factor, run * month_end_factor
+        t_noise = rng.standard_t(cfg.t_df, n_days)
+        cv = rng.uniform(*cfg.cv)
         leaves.append((provider, acc, service, region, f"{service.split()[-1].lower()}-t{t}-{k}"))
-        curves.append(np.clip(mean + noise, 0.0, None))
+        curves.append(np.clip(mean + t_noise * cv * mean, 0.0, None))
+        expected.append(mean)
+        scales.append(cv * mean)
+        runs.append(run)
+        run_scales.append(cv * run)
     if cfg.p_dominant_tenant and rng.random() < cfg.p_dominant_tenant:
         k = int(rng.integers(n_leaves))  # one leaf carries most of the tenant's spend
-        curves[k] = curves[k] * rng.uniform(*cfg.dominant_multiple)
+        multiple = rng.uniform(*cfg.dominant_multiple)
+        curves[k], expected[k], scales[k], runs[k], run_scales[k] = (
+            a * multiple for a in (curves[k], expected[k], scales[k], runs[k], run_scales[k])
+        )
     if rng.random() < cfg.p_fee_tenant:  # support fee: small daily charge, big one on day 1
         level = float(np.exp(rng.normal(cfg.leaf_log_mean - 1, 0.5)))
         y = level * (1 + rng.normal(0, 0.02, n_days))
         first = pd.DatetimeIndex(days).day == 1
-        y[first] += level * rng.uniform(*cfg.fee_multiple)
+        fee = level * rng.uniform(*cfg.fee_multiple)
+        y[first] += fee
         leaves.append(("AWS", accounts[0], "AWS Support (Business)", None, None))
         curves.append(y)
+        expected.append(level + np.where(first, fee, 0.0))
+        scales.append(np.full(n_days, 0.02 * level))
+        runs.append(np.full(n_days, np.nan))
+        run_scales.append(np.full(n_days, np.nan))
     spend = np.vstack(curves)
     meta = pd.DataFrame(
         leaves, columns=["ProviderName", "SubAccountId", "ServiceName", "RegionId", "ResourceId"]
     )
     incidents, spend, meta = _inject(cfg, t, rng, days, spend, meta)
-    return Tenant(t, _rows(cfg, t, rng, days, spend, meta), incidents)
+    new = len(meta) - len(expected)  # incidents' new resources: nothing expected
+    truth = Truth(
+        meta.copy(),
+        np.vstack(expected + [np.zeros(n_days)] * new),
+        np.vstack(scales + [np.zeros(n_days)] * new),
+        spend.copy(),
+        np.vstack(runs + [np.full(n_days, np.nan)] * new),
+        np.vstack(run_scales + [np.full(n_days, np.nan)] * new),
+    )
+    return Tenant(t, _rows(cfg, t, rng, days, spend, meta), incidents, truth)
 
 
 def _smallest_monitor(spend: np.ndarray, meta: pd.DataFrame, k: int, upto: int) -> float:
