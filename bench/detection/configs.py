@@ -402,3 +402,44 @@ def holdout7(seed: int, quick: bool) -> GenConfig:
         min_excess_usd=(30.0, 140.0),
         gap_days=20,
     )
+
+
+def holdout8(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 6, before its detector change; only its summary line is
+    read, once before and once after: t(3.6) noise with a low-to-mid cv (0.02–0.18), small
+    leaves (median e^3.2 ≈ 25 USD) with a wide spread, many accounts (2–8), a late-summer start,
+    270 days, frequent small fees, batch jobs with weekday sizes, month-end processing on a few
+    leaves, dominant leaves in a quarter of the tenants, a drift- and new-resource-heavy mix,
+    incidents large relative to their leaf, 18 days apart."""
+    return GenConfig(
+        name="holdout8",
+        seed=seed + 88_888_883,
+        tenants=10 if quick else 38,
+        days=270,
+        start=date(2021, 8, 23),
+        leaves=(6, 40),
+        accounts=(2, 8),
+        leaf_log_mean=3.2,
+        leaf_log_sigma=1.4,
+        cv=(0.02, 0.18),
+        t_df=3.6,
+        dev_weekend=(0.25, 0.85),
+        prod_weekend=(0.9, 1.05),
+        growth_per_year=(-0.2, 1.2),
+        p_fee_tenant=0.65,
+        fee_multiple=(3.0, 20.0),
+        p_batch_leaf=0.09,
+        batch_p_day=(0.2, 0.65),
+        batch_weekday=(0.7, 1.5),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.2, 2.5),
+        p_dominant_tenant=0.25,
+        dominant_multiple=(5.0, 15.0),
+        credits_per_tenant=(0, 6),
+        incidents=(2, 6),
+        mix={"spike": 0.22, "shift": 0.18, "drift": 0.25, "new": 0.2, "weekend_loop": 0.15},
+        leaf_multiple=(1.2, 4.5),
+        monitor_fraction=(0.3, 1.1),
+        min_excess_usd=(25.0, 120.0),
+        gap_days=18,
+    )
