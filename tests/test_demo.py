@@ -15,7 +15,7 @@ def test_demo_runs_the_main_job(tmp_path: Path) -> None:
         timeout=240,
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )
-    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.returncode == 0, out.stdout + out.stderr + _log_tails(tmp_path / "demo" / "logs")
     text = out.stdout
     for expected in (
         "focus_sample_1000.csv",
@@ -29,3 +29,12 @@ def test_demo_runs_the_main_job(tmp_path: Path) -> None:
     ):
         assert expected in text, expected
     assert (tmp_path / "demo" / "costguard.db").exists()
+
+
+def _log_tails(log_dir: Path, lines: int = 40) -> str:
+    """The last ``lines`` of each service log, so a failure in CI names its cause."""
+    parts = []
+    for log in sorted(log_dir.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"\n--- {log.name} (last {len(tail)} lines) ---\n" + "\n".join(tail))
+    return "".join(parts)

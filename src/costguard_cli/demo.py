@@ -164,10 +164,16 @@ def run_scenario(
 
 
 def run_agent(stack: Stack, name: str, since: str | None = None) -> list[dict]:
-    """POST /run on an agent process; returns what it created (``since``: report from that day)."""
+    """POST /run on an agent process; returns what it created (``since``: report from that day).
+    Raises RuntimeError naming the agent, the status and the agent's error body (e.g. the
+    backend failure behind a 502) when the pass fails."""
     params = {"since": since} if since else None
     resp = httpx.post(stack.urls[name] + "/run", params=params, timeout=120)
-    resp.raise_for_status()
+    if resp.is_error:
+        raise RuntimeError(
+            f"the {name} agent's pass failed: HTTP {resp.status_code} {resp.text[:2000]}"
+            f" (its log: {stack.log_dir / (name + '.log')})"
+        )
     return list(resp.json())
 
 
