@@ -23,12 +23,24 @@ kind of noise, and together they hold thousands of residuals. So, per day d:
 * a cell counts only if the series cost something on t and on each of the ``scale_window_days``
   days before it (no on/off batch jobs, new or dying series);
 * over the cells of the ``tail_window_days`` days before d, q is the pooled point that
-  ``POOLED_P`` of them exceed in absolute value. For normal noise q ≈ 2.576; the frame's
-  single-day bound is ``single_day_z`` × max(1, q / 2.576) (with at least 500 cells). A
-  smaller pool (a tenant with few lasting leaves; round 5) uses the point p = 5 / cells of
-  them exceed, against the normal's Φ⁻¹(1 − p/2), down to 100 cells (p = 5 %); below that 1.
-  Before round 5 any pool under 500 cells gave 1, so a small tenant's t(3) noise met the
-  plain bound of 7. A billing account's pool under 500 cells uses the frame's factor instead.
+  ``POOLED_P`` of them exceed in absolute value. For normal noise q ≈ 2.576. A smaller pool
+  (a tenant with few lasting leaves; round 5) uses the point p = 5 / cells of them exceed,
+  down to 100 cells (p = 5 %); below that the factor is 1. Before round 5 any pool under 500
+  cells gave 1, so a small tenant's t(3) noise met the plain bound of 7. A billing account's
+  pool under 500 cells uses the frame's factor instead;
+* a single-day alarm sits far beyond the 1 % point, and how far the noise reaches there
+  depends on how heavy its tail is, not on the 1 % point alone (session 6): t(3) noise
+  reaches about 2.3 × the normal's 1 % point but about 6 × its 0.01 % point. So the tail is
+  extrapolated: with q' the point 5 p of the cells exceed, a Pareto tail through q' and q
+  has index 1/α = ln(q / q') / ln 5 and reaches q × E^(1/α) at p / E (E =
+  ``POOLED_EXTRAPOLATE``). The same extrapolation of the normal's own two points gives the
+  reference, so normal noise keeps factor ≈ 1 (the Pareto line overstates a normal tail,
+  and that bias cancels). The factor is max(1, q × E^(1/α) / (n × E^(1/α_n))), with n =
+  Φ⁻¹(1 − p/2), and 1/α − 1/α_n taken as 0 where the data's tail is lighter than the normal's.
+  With E = 1 this is round 4's q / n. Only a full pool (p = ``POOLED_P``, 500 cells or more)
+  is extrapolated: a smaller pool's top cells are mostly its own incidents (one level shift
+  is ~14 cells), and 1/α is capped at ``POOLED_MAX_INV_ALPHA`` for the same reason. The
+  frame's single-day bound is ``single_day_z`` × the factor.
 
 Reads only days before d, and only the ``tail_window_days + 2 × scale_window_days + 31`` days
 before it, so an incremental run on a trailing window gives the backtest's factor. Computed for
@@ -55,6 +67,19 @@ NORMAL_Q99 = 2.5758
 POOLED_EXCEED = 5.0
 #: Least extreme probability compared (100 cells); a smaller pool gives factor 1.
 POOLED_P_MAX = 0.05
+#: How far beyond the compared probability p the tail is extrapolated (to p / 10: the 0.1 %
+#: point of a 500-cell pool). Chosen in session 6 on the development configs only (main,
+#: dev2..dev5; bench/README.md "What was tuned on what (session 6)"): 10 with single_day_z 7
+#: made the fewest false alarms plus misses (30 + 37 → 14 + 46 extrapolating every pool;
+#: 19 + 43 with full pools only, as kept); 3, 5, 30 and 100 did no better at any
+#: single_day_z in 5..8.
+POOLED_EXTRAPOLATE = 10.0
+#: Largest tail index 1/α the extrapolation uses (α ≥ 2, a tail with finite variance). A
+#: heavier estimate comes from incidents in the pool, not from noise: in a tenant of 6 leaves
+#: (390 cells) one level shift puts ~14 cells in the top 4 % and the two-point estimate
+#: reads 1/α ≈ 1, which would multiply the bound by ~7. The development configs' t(3) noise
+#: stays below it (same figures with and without the cap).
+POOLED_MAX_INV_ALPHA = 0.5
 #: Mean absolute deviation → σ for normal residuals (√(π/2)).
 MEAN_ABS_TO_SIGMA = 1.2533
 #: Quantile grid (σ units).
@@ -106,17 +131,31 @@ def pooled_factor(
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.fmax(POOLED_P, POOLED_EXCEED / cells)
         rate = over / cells
-    # First grid point whose exceedance rate is at most p: the pooled quantile.
-    below = rate <= p
-    k = np.argmax(below, axis=0)
-    # Past the grid's end (more than p of the cells beyond 30 σ): the grid's end.
-    q = np.where(below.any(axis=0), _GRID[k], _GRID[-1])
     # With a fallback (the whole frame's factor, for one billing account's pool) a small pool
     # defers to the larger one rather than to a less extreme quantile of its own.
     usable = p <= (POOLED_P if fallback is not None else POOLED_P_MAX)
     factor = np.ones(n_days)
-    factor[usable] = np.fmax(q[usable] / _normal_two_sided(p[usable]), 1.0)
+    if usable.any():
+        pu = p[usable]
+        q, q5 = _grid_quantile(rate, pu, usable), _grid_quantile(rate, 5.0 * pu, usable)
+        n, n5 = _normal_two_sided(pu), _normal_two_sided(5.0 * pu)
+        # Pareto tail indices (1/α) through the 5 p and p points, the data's and the normal's;
+        # only full pools (p = POOLED_P) are extrapolated, and 1/α at most POOLED_MAX_INV_ALPHA.
+        inv_alpha = np.fmin(np.log(np.fmax(q / q5, 1.0)) / np.log(5.0), POOLED_MAX_INV_ALPHA)
+        inv_alpha_normal = np.log(n / n5) / np.log(5.0)
+        heavier = np.where(pu <= POOLED_P, np.fmax(inv_alpha - inv_alpha_normal, 0.0), 0.0)
+        factor[usable] = np.fmax(q / n * POOLED_EXTRAPOLATE**heavier, 1.0)
     return np.where(usable, factor, 1.0 if fallback is None else fallback)
+
+
+def _grid_quantile(rate: np.ndarray, prob: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Per day in ``days`` (bool mask), the first grid point whose exceedance rate
+    (``rate[grid, day]``) is at most ``prob`` (one per selected day): the pooled point that
+    share of the cells exceed in absolute value (σ units). Past the grid's end (more than
+    ``prob`` of the cells beyond 30 σ): the grid's end."""
+    below = rate[:, days] <= prob
+    k = np.argmax(below, axis=0)
+    return np.where(below.any(axis=0), _GRID[k], _GRID[-1])
 
 
 def _normal_two_sided(p: np.ndarray) -> np.ndarray:
