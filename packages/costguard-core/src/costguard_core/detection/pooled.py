@@ -30,8 +30,9 @@ kind of noise, and together they hold thousands of residuals. So, per day d:
   pool under 500 cells uses the frame's factor instead;
 * a single-day alarm sits far beyond the 1 % point, and how far the noise reaches there
   depends on how heavy its tail is, not on the 1 % point alone (session 6): t(3) noise
-  reaches about 2.3 × the normal's 1 % point but about 6 × its 0.01 % point. So the tail is
-  extrapolated: with q' the point 5 p of the cells exceed, a Pareto tail through q' and q
+  reaches about 2.3 × the normal's 1 % point but 4 × its 0.1 % point and 7 × its 0.01 %
+  point (two-sided quantiles, scipy.stats.t and norm). So the tail is extrapolated: with q'
+  the point 5 p of the cells exceed, a Pareto tail through q' and q
   has index 1/α = ln(q / q') / ln 5 and reaches q × E^(1/α) at p / E (E =
   ``POOLED_EXTRAPOLATE``). The same extrapolation of the normal's own two points gives the
   reference, so normal noise keeps factor ≈ 1 (the Pareto line overstates a normal tail,
