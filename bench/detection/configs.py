@@ -17,6 +17,11 @@ from datetime import date
 
 from generator import GenConfig
 
+#: The development configs (studied freely) and the holdouts (only their summary lines are
+#: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
+STUDY = ("main", "dev2", "dev3", "dev4", "dev5")
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8))
+
 
 def main(seed: int, quick: bool) -> GenConfig:
     return GenConfig(name="main", seed=seed, tenants=12 if quick else 40)

@@ -147,17 +147,7 @@ def main() -> None:
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument(
         "--only",
-        choices=[
-            "main",
-            "holdout",
-            "holdout2",
-            "holdout3",
-            "holdout4",
-            "holdout5",
-            "holdout6",
-            "holdout7",
-            "holdout8",
-        ],
+        choices=("main", *configs.HOLDOUTS),
         default=None,
     )
     args = parser.parse_args()
@@ -167,17 +157,8 @@ def main() -> None:
         f"# detection benchmark (seed {args.seed}{', quick' if args.quick else ''}); "
         f"load average at start {load[0]:.2f} on {os.cpu_count()} cores"
     )
-    for make in (
-        configs.main,
-        configs.holdout,
-        configs.holdout2,
-        configs.holdout3,
-        configs.holdout4,
-        configs.holdout5,
-        configs.holdout6,
-        configs.holdout7,
-        configs.holdout8,
-    ):
+    for name in ("main", *configs.HOLDOUTS):
+        make = getattr(configs, name)
         cfg = make(args.seed, args.quick)
         if args.only in (None, cfg.name):
             run_config(cfg, args)

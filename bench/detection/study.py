@@ -20,17 +20,7 @@ from costguard_core.detection import detect  # noqa: E402
 from generator import generate  # noqa: E402
 from scoring import Found, _in_window, score  # noqa: E402
 
-STUDY = ("main", "dev2", "dev3", "dev4", "dev5")
-HOLDOUTS = (
-    "holdout",
-    "holdout2",
-    "holdout3",
-    "holdout4",
-    "holdout5",
-    "holdout6",
-    "holdout7",
-    "holdout8",
-)
+STUDY, HOLDOUTS = configs.STUDY, configs.HOLDOUTS
 
 
 def main() -> None:
