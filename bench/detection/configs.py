@@ -20,7 +20,7 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8))
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9))
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -447,4 +447,46 @@ def holdout8(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.3, 1.1),
         min_excess_usd=(25.0, 120.0),
         gap_days=18,
+    )
+
+
+def holdout9(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 7, before its detector changes; only its summary line is
+    read, once before and once after: t(3.1) noise with a wide cv (0.03–0.26), mostly small
+    tenants (4–28 leaves) in one to three accounts, mid-size leaves (median e^4.1 ≈ 60 USD),
+    a late-winter start, 330 days, deep dev weekends, fees in half the tenants, busy batch jobs
+    with weekday sizes, month-end processing on a few leaves, dominant leaves in a sixth of the
+    tenants, a spike- and shift-heavy mix, incidents moderate relative to their leaf, 21 days
+    apart."""
+    return GenConfig(
+        name="holdout9",
+        seed=seed + 99_999_989,
+        tenants=10 if quick else 36,
+        days=330,
+        start=date(2022, 2, 14),
+        leaves=(4, 28),
+        accounts=(1, 3),
+        leaf_log_mean=4.1,
+        leaf_log_sigma=1.3,
+        cv=(0.03, 0.26),
+        t_df=3.1,
+        dev_weekend=(0.1, 0.6),
+        prod_weekend=(0.88, 1.04),
+        growth_per_year=(-0.15, 1.6),
+        p_fee_tenant=0.5,
+        fee_multiple=(4.0, 40.0),
+        p_batch_leaf=0.1,
+        batch_p_day=(0.25, 0.7),
+        batch_weekday=(0.6, 1.7),
+        p_month_end_leaf=0.04,
+        month_end_multiple=(1.3, 2.4),
+        p_dominant_tenant=0.17,
+        dominant_multiple=(6.0, 22.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.3, "shift": 0.25, "drift": 0.15, "new": 0.15, "weekend_loop": 0.15},
+        leaf_multiple=(1.0, 3.8),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(35.0, 140.0),
+        gap_days=21,
     )
