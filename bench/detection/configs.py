@@ -19,7 +19,7 @@ from generator import GenConfig
 
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
-STUDY = ("main", "dev2", "dev3", "dev4", "dev5")
+STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6")
 HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9))
 
 
@@ -324,6 +324,40 @@ def dev5(seed: int, quick: bool) -> GenConfig:
         leaf_multiple=(1.0, 4.0),
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(40.0, 160.0),
+    )
+
+
+def dev6(seed: int, quick: bool) -> GenConfig:
+    """Session-7 development config (studied freely): batch-job-heavy small tenants with deep
+    dev weekends (a dev account's job runs smaller on Saturdays and Sundays) and weekday run
+    sizes, t(4) noise with cv 0.05–0.18, smallish incidents."""
+    return GenConfig(
+        name="dev6",
+        seed=seed + 6_000_047,
+        tenants=10 if quick else 32,
+        days=300,
+        start=date(2023, 3, 20),
+        leaves=(5, 16),
+        accounts=(1, 3),
+        leaf_log_mean=4.3,
+        leaf_log_sigma=1.1,
+        cv=(0.05, 0.18),
+        t_df=4.0,
+        dev_weekend=(0.05, 0.4),
+        prod_weekend=(0.75, 0.95),
+        growth_per_year=(-0.3, 1.2),
+        p_fee_tenant=0.5,
+        fee_multiple=(3.0, 20.0),
+        p_batch_leaf=0.22,
+        batch_p_day=(0.25, 0.7),
+        batch_weekday=(0.75, 1.35),
+        credits_per_tenant=(0, 4),
+        incidents=(3, 5),
+        mix={"spike": 0.3, "shift": 0.15, "drift": 0.15, "new": 0.2, "weekend_loop": 0.2},
+        leaf_multiple=(0.8, 2.8),
+        monitor_fraction=(0.25, 0.9),
+        min_excess_usd=(25.0, 110.0),
+        gap_days=20,
     )
 
 
