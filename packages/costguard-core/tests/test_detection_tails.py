@@ -128,3 +128,56 @@ def test_a_batch_run_is_flagged_only_when_the_rise_lasts_two_run_days() -> None:
     assert not ev.flagged[0, 100] and ev.flagged[0, 101]
     # Reported against the runs before the rise, not against yesterday's 600.
     assert ev.expected[0, 101] < 450 and ev.excess[0, 101] > 130
+
+
+def _dev_batch_job(days: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A dev account's batch job: runs on about half the days, ~250 USD on weekdays and ~50 at
+    weekends; the columns' dates start on frames.START (a Monday)."""
+    rng = np.random.default_rng(seed)
+    dates = np.datetime64(frames.START, "D") + np.arange(days)
+    weekend = (dates.astype(np.int64) + 3) % 7 >= 5
+    y = np.where(weekend, 50.0, 250.0) * (1 + rng.normal(0, 0.04, days))
+    y[rng.random(days) < 0.45] = 0.0
+    return y[None, :], dates
+
+
+def test_a_weekend_run_is_judged_against_weekend_runs_when_dates_are_given() -> None:
+    """Session 7: a dev account's job runs smaller at weekends; without the dates its weekend
+    runs are measured against the window's largest run, a weekday one, so a weekend run five
+    times its usual size passes as ordinary."""
+    y, dates = _dev_batch_job(120, 4)
+    saturday = next(d for d in range(100, 120) if (d % 7) == 5 and y[0, d] > 0)
+    monday = next(d for d in range(100, 120) if (d % 7) == 0 and y[0, d] > 0)
+    level, _, largest, _ = on_level(y, DetectorConfig(), dates)
+    plain_level, _, plain_largest, _ = on_level(y, DetectorConfig())
+    assert 40 < level[0, saturday] < 60 and largest[0, saturday] < 60
+    assert 230 < level[0, monday] < 270 and largest[0, monday] > 230
+    assert plain_largest[0, saturday] > 230  # all runs: the weekday ones set the largest
+    assert largest[0, monday] == plain_largest[0, monday]  # weekday runs are the larger
+    # Too few runs of the day's kind in the window: all runs, as without dates.
+    sparse = y.copy()
+    sparse[0, (np.arange(120) % 7 >= 5) & (np.arange(120) < saturday)] = 0.0
+    level, _, _, _ = on_level(sparse, DetectorConfig(), dates)
+    plain_level, _, _, _ = on_level(sparse, DetectorConfig())
+    assert level[0, saturday] == plain_level[0, saturday]
+
+
+def test_a_spike_over_a_weekend_on_a_dev_batch_job_is_found() -> None:
+    """The job runs 400 USD on a Friday and ~215 on the weekend after (weekday runs ~250,
+    weekend runs ~50; the bench's main config missed this shape): Friday alone is one run
+    (never flagged on one day), Saturday's four times its weekend size confirms it, and the
+    anomaly names the job."""
+    y, dates = _dev_batch_job(120, 9)
+    friday = next(d for d in range(95, 110) if d % 7 == 4)
+    y[0, friday : friday + 3] = (400.0, 220.0, 210.0)
+    y[0, friday + 3] = 0.0
+    runs = {d: float(y[0, d]) for d in range(120) if y[0, d] > 0}
+    found = detect(frames.make_frame(120, extra_rows=_batch_rows(120, runs)))
+    hits = [a for a in found if a.root_causes and a.root_causes[0].ResourceId == "job-1"]
+    assert [a.start for a in hits] == [frames.START + timedelta(days=friday + 1)]
+    # Without the dates the weekend runs are measured against the weekday ones (~250), and
+    # the same days pass: the control that the dates make the difference.
+    ev = evaluate(y, DetectorConfig())
+    assert not ev.flagged[0, friday : friday + 3].any()
+    ev = evaluate(y, DetectorConfig(), dates)
+    assert ev.flagged[0, friday + 1]

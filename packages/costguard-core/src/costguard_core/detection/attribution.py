@@ -33,7 +33,9 @@ def leaf_excess(
     # Leaves with under a week of history have no baseline yet: they are new spend.
     # On a batch job's run day the lower of its two expectations (``baseline.Baseline``): a
     # run confirming yesterday's rise is measured against the runs before that rise (round 5).
-    b = baseline(block, config)
+    # With the days, as the monitors are judged (session 7): a weekend run against weekend
+    # runs, and a month's first and last days with the fees the series had a month earlier.
+    b = baseline(block, config, prep.days[d0 : end + 1])
     base = np.nan_to_num(np.fmin(b.expected, b.confirming), nan=0.0)
     return ids, (block - base)[:, start - d0 :]
 

@@ -148,7 +148,9 @@ def baseline(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
 
     Expected is the weekday median (``weekly_median``) once two same weekdays exist, before that
     the trailing-week median (``trailing_median``), plus the month-start fee the series had on
-    the same day last month when ``days`` (the column dates) are given. Both are medians, so a
+    the same day last month when ``days`` (the column dates) are given (with them, too, a batch
+    job's run is judged against runs on the same kind of day, ``tails.on_level``). Both are
+    medians, so a
     few anomalous days in the history do not move them; a lasting level shift becomes the new
     normal after about half of ``season_weeks``.
     """
@@ -161,7 +163,7 @@ def baseline(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
         relative = np.where(exp > 0, (y - exp) / exp, np.nan)
     rel = relative_mad(relative, config) * exp
     scale = np.where(np.isnan(rel), scale, np.fmax(scale, rel))
-    on_exp, on_scale, on_max, on_earlier = on_level(y, config)
+    on_exp, on_scale, on_max, on_earlier = on_level(y, config, days)
     # An on/off series (a batch job) is judged, on the days it runs, against its usual run.
     running = ~np.isnan(on_exp) & (y > 0)
     # A run no larger than the largest of the window's runs is ordinary whatever its z: with n
@@ -360,7 +362,8 @@ def evaluate(
 ) -> Evaluation:
     """Judge every day of every series; rows are processed in chunks to bound memory.
 
-    ``days`` (the columns' dates) enables the month-start fee model; without it none is used.
+    ``days`` (the columns' dates) enables the month-start fee model and judges a batch job's
+    run against runs on the same kind of day (``tails.on_level``); without it neither is used.
     ``ref`` (same shape as ``y``, NaN = none) replaces a row's own expected spend as the
     reference of the percent threshold (leaf rows use their service's); ``ref_excess`` is
     that parent's excess, which new spend on a leaf must show up in (``tails.new_spend``).
