@@ -135,7 +135,7 @@ def _dev_batch_job(days: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     weekends; the columns' dates start on frames.START (a Monday)."""
     rng = np.random.default_rng(seed)
     dates = np.datetime64(frames.START, "D") + np.arange(days)
-    weekend = (dates.astype(np.int64) + 3) % 7 >= 5
+    weekend = ~np.is_busday(dates)
     y = np.where(weekend, 50.0, 250.0) * (1 + rng.normal(0, 0.04, days))
     y[rng.random(days) < 0.45] = 0.0
     return y[None, :], dates

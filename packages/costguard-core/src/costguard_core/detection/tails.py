@@ -82,7 +82,7 @@ def _same_kind_of_day(runs: np.ndarray, cols: np.ndarray, days: np.ndarray) -> n
     """``runs`` (one window of the days before each cell's day ``cols``, NaN: no run) with only
     the runs on the same kind of day as that day (weekend or weekday) kept, where there are at
     least ``MIN_RUNS`` of them; otherwise all of them."""
-    weekend = (days.astype("datetime64[D]").astype(np.int64) + 3) % 7 >= 5  # 1970-01-01: Thu
+    weekend = ~np.is_busday(days.astype("datetime64[D]"))  # Saturday and Sunday
     width = runs.shape[1]
     idx = np.clip(cols[:, None] - width + np.arange(width)[None, :], 0, None)
     same = np.where(weekend[idx] == weekend[cols][:, None], runs, np.nan)
