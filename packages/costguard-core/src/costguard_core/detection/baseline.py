@@ -150,9 +150,8 @@ def baseline(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
     the trailing-week median (``trailing_median``), plus the month-start fee the series had on
     the same day last month when ``days`` (the column dates) are given (with them, too, a batch
     job's run is judged against runs on the same kind of day, ``tails.on_level``). Both are
-    medians, so a
-    few anomalous days in the history do not move them; a lasting level shift becomes the new
-    normal after about half of ``season_weeks``.
+    medians, so a few anomalous days in the history do not move them; a lasting level shift
+    becomes the new normal after about half of ``season_weeks``.
     """
     exp = _expected(y, config, days)
     scale = robust_scale(y - exp, config)

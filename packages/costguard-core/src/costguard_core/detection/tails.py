@@ -83,9 +83,8 @@ def _same_kind_of_day(runs: np.ndarray, cols: np.ndarray, days: np.ndarray) -> n
     the runs on the same kind of day as that day (weekend or weekday) kept, where there are at
     least ``MIN_RUNS`` of them; otherwise all of them."""
     weekend = ~np.is_busday(days.astype("datetime64[D]"))  # Saturday and Sunday
-    width = runs.shape[1]
-    idx = np.clip(cols[:, None] - width + np.arange(width)[None, :], 0, None)
-    same = np.where(weekend[idx] == weekend[cols][:, None], runs, np.nan)
+    kind = cell_windows(weekend[None, :], np.zeros_like(cols), cols, runs.shape[1])
+    same = np.where(kind == weekend[cols][:, None], runs, np.nan)
     enough = np.count_nonzero(~np.isnan(same), axis=-1) >= MIN_RUNS
     return np.where(enough[:, None], same, runs)
 
