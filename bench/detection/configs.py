@@ -20,7 +20,7 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9))
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10))
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -523,4 +523,46 @@ def holdout9(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(35.0, 140.0),
         gap_days=21,
+    )
+
+
+def holdout10(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 8, before its detector changes; only its summary line is
+    read, once before and once after: t(3.8) noise with a mid cv (0.04–0.20), mid-size tenants
+    (10–45 leaves) in two to five accounts, smallish leaves (median e^3.7 ≈ 40 USD) with a wide
+    spread, an early-autumn start, 310 days, fees in three fifths of the tenants, batch jobs
+    with weekday sizes, month-end processing on a few leaves, dominant leaves in a fifth of the
+    tenants, a new-resource- and drift-leaning mix, incidents moderate relative to their leaf,
+    19 days apart."""
+    return GenConfig(
+        name="holdout10",
+        seed=seed + 101_010_103,
+        tenants=10 if quick else 34,
+        days=310,
+        start=date(2023, 9, 4),
+        leaves=(10, 45),
+        accounts=(2, 5),
+        leaf_log_mean=3.7,
+        leaf_log_sigma=1.45,
+        cv=(0.04, 0.20),
+        t_df=3.8,
+        dev_weekend=(0.15, 0.75),
+        prod_weekend=(0.9, 1.05),
+        growth_per_year=(-0.2, 1.3),
+        p_fee_tenant=0.6,
+        fee_multiple=(3.0, 30.0),
+        p_batch_leaf=0.09,
+        batch_p_day=(0.2, 0.7),
+        batch_weekday=(0.6, 1.6),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.2, 2.3),
+        p_dominant_tenant=0.2,
+        dominant_multiple=(5.0, 18.0),
+        credits_per_tenant=(0, 6),
+        incidents=(2, 6),
+        mix={"spike": 0.2, "shift": 0.2, "drift": 0.2, "new": 0.22, "weekend_loop": 0.18},
+        leaf_multiple=(1.0, 3.6),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 130.0),
+        gap_days=19,
     )
