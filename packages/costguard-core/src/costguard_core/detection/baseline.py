@@ -267,7 +267,7 @@ def _evaluate_chunk(
     config: DetectorConfig,
     days: np.ndarray | None,
     ref: np.ndarray | None,
-    ref_excess: np.ndarray | None,
+    replaced: np.ndarray | None,
     single_factor: np.ndarray | None,
 ) -> Evaluation:
     base = baseline(y, config, days)
@@ -337,9 +337,10 @@ def _evaluate_chunk(
     with np.errstate(invalid="ignore", divide="ignore"):
         excess = np.where(swap, c_excess, excess)
         z = np.where(swap, c_excess / floored, z)
-    young, fresh = new_spend(y, history, pct_ref, ref_excess, config)
-    exp = np.where(young, 0.0, exp)
-    excess = np.where(young, y, excess)
+    young, fresh = new_spend(y, history, pct_ref, replaced, config)
+    # A young series' expected spend is what the resources it replaced cost (churn), else 0.
+    exp = np.where(young, 0.0 if replaced is None else replaced, exp)
+    excess = np.where(young, y - exp, excess)
     z = np.where(young, np.inf, z)
     other = (confirm & lagged_bool(moderate)) | drifting | fresh
     return Evaluation(
@@ -356,7 +357,7 @@ def evaluate(
     config: DetectorConfig,
     days: np.ndarray | None = None,
     ref: np.ndarray | None = None,
-    ref_excess: np.ndarray | None = None,
+    replaced: np.ndarray | None = None,
     single_factor: np.ndarray | None = None,
 ) -> Evaluation:
     """Judge every day of every series; rows are processed in chunks to bound memory.
@@ -364,8 +365,9 @@ def evaluate(
     ``days`` (the columns' dates) enables the month-start fee model and judges a batch job's
     run against runs on the same kind of day (``tails.on_level``); without it neither is used.
     ``ref`` (same shape as ``y``, NaN = none) replaces a row's own expected spend as the
-    reference of the percent threshold (leaf rows use their service's); ``ref_excess`` is
-    that parent's excess, which new spend on a leaf must show up in (``tails.new_spend``).
+    reference of the percent threshold (leaf rows use their service's); ``replaced`` (same
+    shape, USD/day, ``churn.replaced_spend``) is what resources a new leaf replaced cost, which
+    its new spend is judged net of (``tails.new_spend``).
     ``single_factor`` (≥ 1; per day, ``pooled.pooled_factor``, or per row and day,
     ``pooled.account_factors``) multiplies ``single_day_z``.
     """
@@ -380,7 +382,7 @@ def evaluate(
 
     parts = [
         _evaluate_chunk(
-            y[i : i + CHUNK_ROWS], config, days, part(ref, i), part(ref_excess, i), factor_part(i)
+            y[i : i + CHUNK_ROWS], config, days, part(ref, i), part(replaced, i), factor_part(i)
         )
         for i in range(0, len(y), CHUNK_ROWS)
     ]

@@ -168,7 +168,8 @@ class DetectorConfig(BaseModel):
         title="Share of a rise its leaves must explain",
         description="A monitor's start-day excess is an anomaly only if the positive excess of "
         "its leaves, each against its own baseline, is at least this share of it; and a new "
-        "leaf's spend is new spend only if its service's excess is at least this share of it.",
+        "leaf's spend is new spend only if what is left of it after the spend of the resources "
+        "it replaced (churn.replaced_spend) is at least this share of it.",
     )
     driver_share: float = Field(
         default=0.8,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from costguard_core.detection.baseline import Evaluation, evaluate, expected
+from costguard_core.detection.churn import replaced_spend
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.feedback import scope_key
 from costguard_core.detection.monitors import MonitorsConfig
@@ -179,6 +180,7 @@ def evaluate_rows(
             factor = account_factors(
                 prep.matrix[pool], exp_all[pool], accounts[pool], accounts, base
             )
+    replaced = _replaced(prep, base) if base is not None else None
     if plain is not None:
         out = screened(prep.matrix, plain)
     else:
@@ -188,13 +190,31 @@ def evaluate_rows(
         for cfg, rows in _groups([configs[r] for r in np.flatnonzero(part)]):
             rows = np.flatnonzero(part)[rows]
             up = prep.leaf_parent[rows]
-            ref, ref_excess = (out.expected[up], out.excess[up]) if leaf[rows[0]] else (None, None)
+            ref, rep = (out.expected[up], replaced) if leaf[rows[0]] else (None, None)
+            if rep is not None:
+                rep = rep[rows]
             if ref is not None:
                 ref = np.fmin(ref, _rows_or_nan(out.expected, prep.leaf_account[rows]))
                 if cell_judged is not None:
                     ref = np.fmin(ref, cell_judged[rows])
             row_factor = factor[rows] if factor is not None and factor.ndim == 2 else factor
-            ev = evaluate(prep.matrix[rows], cfg, prep.days, ref, ref_excess, row_factor)
+            ev = evaluate(prep.matrix[rows], cfg, prep.days, ref, rep, row_factor)
             for name in Evaluation.__dataclass_fields__:
                 getattr(out, name)[rows] = getattr(ev, name)
     return out, factor
+
+
+def _replaced(prep: Prepared, base: DetectorConfig) -> np.ndarray:
+    """Per monitor row and day, USD/day of the resources a new leaf replaced
+    (``churn.replaced_spend``; siblings: leaves of the same ServiceName within the same
+    BillingAccountId); 0 for rows that are not leaves."""
+    out = np.zeros(prep.matrix.shape)
+    rows = np.flatnonzero(prep.leaf_parent >= 0)
+    if not len(rows):
+        return out
+    lids = np.array([int(str(prep.monitors[r].value)) for r in rows])
+    billing = pd.factorize(prep.leaves.loc[lids, "BillingAccountId"], use_na_sentinel=False)[0]
+    group = pd.factorize(pd.MultiIndex.from_arrays([prep.leaf_parent[rows], billing]))[0]
+    days = base.min_history_days
+    out[rows] = replaced_spend(prep.matrix[rows], np.asarray(group), days, days)
+    return out

@@ -156,7 +156,7 @@ def new_spend(
     y: np.ndarray,
     history: np.ndarray,
     pct_ref: np.ndarray,
-    parent_excess: np.ndarray | None,
+    replaced: np.ndarray | None,
     config: DetectorConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Days of series that are new, and days on which their new spend is an anomaly.
@@ -166,28 +166,21 @@ def new_spend(
     new; it merely has no history yet): with no baseline, its expected spend is 0 and all of
     its spend is excess. A young day is flagged when that spend passes the USD/percent
     thresholds (percent against ``pct_ref``) on it and on the day before, so a one-day charge
-    is not a new resource. With ``parent_excess`` (a leaf row: its service's excess), the
-    parent's excess over those two days must be at least ``leaf_explain_min`` of the leaf's
-    spend: a resource replacing another (churn, renamed ids) leaves its service flat and is
-    no anomaly. Returns ``(young, flagged)``, bool arrays shaped like ``y``; reads day d and
-    d - 1 only.
+    is not a new resource. ``replaced`` (a leaf row: ``churn.replaced_spend``, USD/day of
+    siblings that stopped as it started; None = none) is subtracted from the spend before those
+    tests, and what is left must be at least ``leaf_explain_min`` of the day's spend: a
+    resource replacing another (churn, renamed ids) is no anomaly. Returns ``(young,
+    flagged)``, bool arrays shaped like ``y``; reads day d and d - 1 only.
     """
     n_days = y.shape[1]
     present = ~np.isnan(y)
     first = np.where(present.any(axis=1), present.argmax(axis=1), n_days)
     late = (first >= config.min_history_days)[:, None]
     young = late & present & (history < config.min_history_days)
+    rise = y if replaced is None else y - replaced
     with np.errstate(invalid="ignore"):
-        ok = young & size_ok(y, pct_ref, config)
+        ok = young & size_ok(rise, pct_ref, config)
+        if replaced is not None:
+            ok &= rise >= config.leaf_explain_min * y
         flagged = ok & lagged_bool(ok)
-        if parent_excess is not None:
-            two = np.nan_to_num(parent_excess) + _lag1(np.nan_to_num(parent_excess))
-            spend = np.nan_to_num(y) + _lag1(np.nan_to_num(y))
-            flagged &= two >= config.leaf_explain_min * spend
     return young, flagged
-
-
-def _lag1(a: np.ndarray) -> np.ndarray:
-    out = np.zeros(a.shape)
-    out[:, 1:] = a[:, :-1]
-    return out
