@@ -93,12 +93,9 @@ def service_in_account(
     shape = prep.matrix.shape
     plain = np.full(shape, np.nan)
     judged = np.full(shape, np.nan)
-    rows = np.flatnonzero(prep.leaf_parent >= 0)
+    rows, cell = _service_cells(prep)
     if not len(rows):
         return plain, judged
-    lids = np.array([int(str(prep.monitors[r].value)) for r in rows])
-    keys = prep.leaves.loc[lids, ["ServiceName", "BillingAccountId"]].astype(str)
-    cell = pd.factorize(pd.MultiIndex.from_frame(keys))[0]
     y = prep.matrix[rows]
     total = np.zeros((cell.max() + 1, shape[1]))
     np.add.at(total, cell, np.nan_to_num(y))
@@ -111,6 +108,16 @@ def service_in_account(
     plain[rows] = p[cell]
     judged[rows] = expected(total, base, prep.days)[cell]
     return plain, judged
+
+
+def _service_cells(prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """The leaf monitor rows, and per row a code of its ServiceName × BillingAccountId cell."""
+    rows = np.flatnonzero(prep.leaf_parent >= 0)
+    if not len(rows):
+        return rows, np.zeros(0, dtype=np.int64)
+    lids = np.array([int(str(prep.monitors[r].value)) for r in rows])
+    keys = prep.leaves.loc[lids, ["ServiceName", "BillingAccountId"]].astype(str)
+    return rows, np.asarray(pd.factorize(pd.MultiIndex.from_frame(keys))[0])
 
 
 def row_accounts(prep: Prepared) -> np.ndarray | None:
@@ -180,7 +187,7 @@ def evaluate_rows(
             factor = account_factors(
                 prep.matrix[pool], exp_all[pool], accounts[pool], accounts, base
             )
-    replaced = _replaced(prep, base) if base is not None else None
+    replaced = _replaced(prep, base) if base is not None else np.zeros(shape)
     if plain is not None:
         out = screened(prep.matrix, plain)
     else:
@@ -190,9 +197,7 @@ def evaluate_rows(
         for cfg, rows in _groups([configs[r] for r in np.flatnonzero(part)]):
             rows = np.flatnonzero(part)[rows]
             up = prep.leaf_parent[rows]
-            ref, rep = (out.expected[up], replaced) if leaf[rows[0]] else (None, None)
-            if rep is not None:
-                rep = rep[rows]
+            ref, rep = (out.expected[up], replaced[rows]) if leaf[rows[0]] else (None, None)
             if ref is not None:
                 ref = np.fmin(ref, _rows_or_nan(out.expected, prep.leaf_account[rows]))
                 if cell_judged is not None:
@@ -209,12 +214,8 @@ def _replaced(prep: Prepared, base: DetectorConfig) -> np.ndarray:
     (``churn.replaced_spend``; siblings: leaves of the same ServiceName within the same
     BillingAccountId); 0 for rows that are not leaves."""
     out = np.zeros(prep.matrix.shape)
-    rows = np.flatnonzero(prep.leaf_parent >= 0)
-    if not len(rows):
-        return out
-    lids = np.array([int(str(prep.monitors[r].value)) for r in rows])
-    billing = pd.factorize(prep.leaves.loc[lids, "BillingAccountId"], use_na_sentinel=False)[0]
-    group = pd.factorize(pd.MultiIndex.from_arrays([prep.leaf_parent[rows], billing]))[0]
-    days = base.min_history_days
-    out[rows] = replaced_spend(prep.matrix[rows], np.asarray(group), days, days)
+    rows, cell = _service_cells(prep)
+    if len(rows):
+        days = base.min_history_days
+        out[rows] = replaced_spend(prep.matrix[rows], cell, days, days)
     return out
