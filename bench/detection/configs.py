@@ -20,7 +20,7 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10))
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11))
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -565,4 +565,45 @@ def holdout10(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(30.0, 130.0),
         gap_days=19,
+    )
+
+
+def holdout11(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 9, before its detector changes; only its summary line is
+    read, once before and once after: t(3.4) noise with a mid-to-wide cv (0.04–0.22), tenants
+    of 6–36 leaves in one to four accounts, mid-size leaves (median e^3.9 ≈ 50 USD), a
+    late-spring start, 300 days, mid-depth dev weekends, fees in half the tenants, batch jobs
+    with weekday sizes, month-end processing on a few leaves, dominant leaves in a seventh of
+    the tenants, an even mix, incidents moderate relative to their leaf, 20 days apart."""
+    return GenConfig(
+        name="holdout11",
+        seed=seed + 111_111_119,
+        tenants=10 if quick else 36,
+        days=300,
+        start=date(2024, 5, 20),
+        leaves=(6, 36),
+        accounts=(1, 4),
+        leaf_log_mean=3.9,
+        leaf_log_sigma=1.35,
+        cv=(0.04, 0.22),
+        t_df=3.4,
+        dev_weekend=(0.2, 0.7),
+        prod_weekend=(0.88, 1.03),
+        growth_per_year=(-0.1, 1.4),
+        p_fee_tenant=0.5,
+        fee_multiple=(4.0, 35.0),
+        p_batch_leaf=0.08,
+        batch_p_day=(0.2, 0.65),
+        batch_weekday=(0.65, 1.6),
+        p_month_end_leaf=0.04,
+        month_end_multiple=(1.3, 2.5),
+        p_dominant_tenant=0.15,
+        dominant_multiple=(6.0, 20.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.22, "shift": 0.2, "drift": 0.18, "new": 0.2, "weekend_loop": 0.2},
+        leaf_multiple=(1.0, 3.7),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(35.0, 140.0),
+        gap_days=20,
     )
