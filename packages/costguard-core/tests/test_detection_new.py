@@ -250,8 +250,9 @@ def test_pooled_factor_grows_with_heavy_tails_reads_only_the_past_and_a_trailing
     # so a small pool of heavy-tailed noise already raises the bound and a normal one barely.
     assert (f_heavy[33:45] > 1.15).all() and (f_normal[33:45] < 1.15).all()
     np.testing.assert_array_equal(_pooled(heavy[:, :120]), f_heavy[:120])
-    # A trailing window of 150 days gives the same factor on its last days.
-    np.testing.assert_allclose(_pooled(heavy[:, 50:])[-5:], f_heavy[-5:])
+    # A trailing window of the pool (112 days since session 9) + the scale's 28 + the weekday
+    # median's 28 + 7 days, and 5 more, gives the same factor on its last 5 days.
+    np.testing.assert_allclose(_pooled(heavy[:, 20:])[-5:], f_heavy[-5:])
     # Both tails are pooled (round 4): a few incidents (0.2 % of the 1,680 cells) move it
     # little (≤ 5 % from the 1 % point alone, ~11 % extrapolated: they sit in the top 1 %),
     # while a frame-wide jump (every series on two days, 3.6 %) raises it for the window.
@@ -263,6 +264,33 @@ def test_pooled_factor_grows_with_heavy_tails_reads_only_the_past_and_a_trailing
     everywhere = normal.copy()
     everywhere[:, [120, 130]] *= 3
     assert _pooled(everywhere)[150] > 1.5 * f_normal[150]
+
+
+def test_the_pool_spans_pool_window_days_and_steadies_the_factor() -> None:
+    """The pooled tail factor reads ``pool_window_days`` (112, session 9) of cells: a frame-wide
+    jump raises it until the jump leaves the pool, and on heavy-tailed noise the factor moves
+    less from day to day than over the 56-day pool it used before (fewer cells: a few large
+    draws entering or leaving it swing the measured tail)."""
+    from costguard_core.detection.pooled import pooled_factor
+    from costguard_core.detection.screen import plain_expected
+
+    rng = np.random.default_rng(5)
+    normal = 100 * (1 + 0.05 * rng.normal(size=(30, 400)))
+    normal[:, [120, 130]] *= 3
+    config = DetectorConfig()
+    assert config.pool_window_days == 112
+    jumped = _pooled(normal)
+    assert (jumped[131:242] > 2.0).all() and (jumped[243:] < 1.5).all()
+    short = config.model_copy(update={"pool_window_days": 56})
+    f56 = pooled_factor(normal, plain_expected(normal, short, None), short)
+    assert (f56[131:186] > 2.0).all() and (f56[187:] < 1.5).all()  # 56 days: forgot it sooner
+
+    heavy = 100 * (1 + 0.05 * rng.standard_t(3.0, size=(30, 400)))
+    exp = plain_expected(heavy, config, None)
+    days = slice(200, 400)
+    f112 = pooled_factor(heavy, exp, config)[days]
+    f56 = pooled_factor(heavy, exp, short)[days]
+    assert np.std(np.log(f112)) < 0.8 * np.std(np.log(f56))  # 0.11 against 0.16
 
 
 def test_an_earlier_incident_lingers_until_the_monitor_median_has_learnt_it() -> None:
@@ -305,11 +333,13 @@ def test_a_drift_is_not_raised_again_while_the_monitors_learn_it(monkeypatch) ->
     it on day 76; eight days later total spend's weekday median had learnt half of it, and its
     drift rule raised it again, beyond the 7-day cooldown. Runs that started in the 4 weeks
     before (the weekday median's memory, ``gaps.incident_memory_days``) now count as the
-    incident lingering (session 4)."""
+    incident lingering (session 4). Since session 9 (single-day bound 6.5) its service in its
+    account raises it a day earlier, on day 75."""
     bumps = {("i-web-1", d): 1.5 * 80 * min(1.0, (d - 69) / 14) for d in range(70, 120)}
     frame = frames.make_frame(120, bumps=bumps)
     found = [(a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame)]
-    assert found == [(frames.START + timedelta(days=76), {"ServiceName": "Amazon EC2"}, "i-web-1")]
+    service = {"ServiceName": "Amazon EC2", "SubAccountId": "prod"}
+    assert found == [(frames.START + timedelta(days=75), service, "i-web-1")]
     # With the old memory (the cooldown alone) the same drift came back on total spend.
     monkeypatch.setattr(detector, "incident_memory_days", lambda config: config.cooldown_days)
     again = [(a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame)]

@@ -116,7 +116,7 @@ class DetectorConfig(BaseModel):
         description="Days are not judged until the scale window holds this many residuals.",
     )
     single_day_z: float = Field(
-        default=7.0,
+        default=6.5,
         gt=0,
         title="Single-day bound",
         description="A rise seen on one day only must exceed this robust z times the frame's "
@@ -133,6 +133,17 @@ class DetectorConfig(BaseModel):
         description="Days of past standardized residuals whose 95th percentile sets how far a "
         "single day must exceed the bound on a heavy-tailed series (see baseline.tail_bound); "
         "also the on/off (batch job) window, doubled when it holds fewer than 3 runs.",
+    )
+    pool_window_days: int = Field(
+        default=112,
+        ge=28,
+        le=364,
+        title="Pooled tail window (days)",
+        description="Days of all lasting leaves' past residuals pooled to measure how heavy the "
+        "frame's (or billing account's) noise tail is: the factor single_day_z is multiplied "
+        "by (see pooled.py). Longer pools hold more cells, so one incident or a few "
+        "mispredicted days move the measured tail less, but a frame-wide jump raises the "
+        "bound for longer.",
     )
     min_tail_points: int = Field(
         default=14,

@@ -36,14 +36,19 @@ def lookback_days(config: DetectorConfig) -> int:
     the month-start fee of a month earlier) ← drift's window and its lagged scale (2 ×
     ``drift_window_days``), plus the same-incident memory (``incident_memory_days``) and a week
     spare.
-    The on/off chain (tail bound ← run level over ``tails.on_window_days``) is shorter by
-    default (56 + 112 against 56 + 56 + 28 + 7 + 31) and is taken when longer."""
-    chain = max(
-        2 * config.scale_window_days + 7 * config.season_weeks + 7 + _LONGEST_MONTH,
-        on_window_days(config),
+    The on/off chain (tail bound ← run level over ``tails.on_window_days``) is taken when longer
+    (56 + 112 against 56 + 56 + 28 + 7 + 37 by default), and so is the pooled tail factor's
+    (``pooled.pooled_factor``: ``pool_window_days`` of residuals ← their mean absolute value
+    over ``scale_window_days`` ← expected spend), which is the longest by default since session
+    9: 112 + 28 + 28 + 7 + 37 = 212. The default is 266 days (38 weeks)."""
+    expected = 7 * config.season_weeks + 7 + _LONGEST_MONTH
+    single = max(
+        config.tail_window_days
+        + max(2 * config.scale_window_days + expected, on_window_days(config)),
+        config.pool_window_days + config.scale_window_days + expected,
     )
     memory = incident_memory_days(config)
-    days = config.tail_window_days + chain + 2 * config.drift_window_days + memory + 7
+    days = single + 2 * config.drift_window_days + memory + 7
     return -(-days // 7) * 7
 
 

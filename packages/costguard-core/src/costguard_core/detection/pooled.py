@@ -17,12 +17,12 @@ kind of noise, and together they hold thousands of residuals. So, per day d:
   frame's upward excursions mix noise with incidents; but a cost cannot fall far below its
   level (0 bounds it, weekend dips shorten it), so the lower tail understated heavy tails and
   t(3)-like noise still passed the bound at z 10–30. An incident adds one to three cells (its
-  leaf's first days, before the scale adapts) to a pool of ~1,000 or more per 56 days, so a few
+  leaf's first days, before the scale adapts) to a pool of ~2,000 or more per 112 days, so a few
   move the two-sided 1 % point little; many at once (a frame-wide jump) raise it for the
-  ``tail_window_days`` that follow, during which rises are still flagged on their second day;
+  ``pool_window_days`` that follow, during which rises are still flagged on their second day;
 * a cell counts only if the series cost something on t and on each of the ``scale_window_days``
   days before it (no on/off batch jobs, new or dying series);
-* over the cells of the ``tail_window_days`` days before d, q is the pooled point that
+* over the cells of the ``pool_window_days`` days before d, q is the pooled point that
   ``POOLED_P`` of them exceed in absolute value. For normal noise q ≈ 2.576. A smaller pool
   (a tenant with few lasting leaves; round 5) uses the point p = 5 / cells of them exceed,
   down to 100 cells (p = 5 %); below that the factor is 1. Before round 5 any pool under 500
@@ -43,8 +43,13 @@ kind of noise, and together they hold thousands of residuals. So, per day d:
   is ~14 cells), and 1/α is capped at ``POOLED_MAX_INV_ALPHA`` for the same reason. The
   frame's single-day bound is ``single_day_z`` × the factor.
 
-Reads only days before d, and only the ``tail_window_days + 2 × scale_window_days + 31`` days
-before it, so an incremental run on a trailing window gives the backtest's factor. Computed for
+The pool spans 112 days (``pool_window_days``) since session 9; it was ``tail_window_days``
+(56) before. On the development configs the longer pool made fewer false alarms at the same
+bound (dev totals, false alarms + misses, 24 + 61 → 18 + 63 at single_day_z 7; 18 + 58 at 6.5,
+which is now the default; bench/README.md "What was tuned on what (session 9)").
+
+Reads only days before d, and only the ``pool_window_days + scale_window_days + 7 ×
+season_weeks + 7 + 37`` days before it (``gaps.lookback_days``), so an incremental run on a trailing window gives the backtest's factor. Computed for
 every leaf (the screen never drops one from the pool) in O(series × days).
 """
 
@@ -125,8 +130,8 @@ def pooled_factor(
     width = len(_GRID) + 1
     hist = np.bincount(days * width + bins, minlength=n_days * width).reshape(n_days, width)
     beyond = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # [t, k]: cells with u > _GRID[k]
-    cells = _past_sum(valid.sum(axis=0).astype(float), config.tail_window_days)
-    over = _past_sum(beyond.T, config.tail_window_days)  # (grid, n_days)
+    cells = _past_sum(valid.sum(axis=0).astype(float), config.pool_window_days)
+    over = _past_sum(beyond.T, config.pool_window_days)  # (grid, n_days)
     # The tail probability whose quantile is compared: POOLED_P, or in a small pool the
     # probability that still leaves POOLED_EXCEED cells beyond it (round 5).
     with np.errstate(invalid="ignore", divide="ignore"):
