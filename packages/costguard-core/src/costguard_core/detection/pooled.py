@@ -49,8 +49,9 @@ bound (dev totals, false alarms + misses, 24 + 61 → 18 + 63 at single_day_z 7;
 which is now the default; bench/README.md "What was tuned on what (session 9)").
 
 Reads only days before d, and only the ``pool_window_days + scale_window_days + 7 ×
-season_weeks + 7 + 37`` days before it (``gaps.lookback_days``), so an incremental run on a trailing window gives the backtest's factor. Computed for
-every leaf (the screen never drops one from the pool) in O(series × days).
+season_weeks + 7 + 37`` days before it (``gaps.lookback_days``), so an incremental run on a
+trailing window gives the backtest's factor. Computed for every leaf (the screen never drops
+one from the pool) in O(series × days).
 """
 
 from __future__ import annotations
