@@ -78,6 +78,40 @@ def test_four_week_median_equals_the_median_of_the_lags_bit_for_bit() -> None:
     assert np.isnan(weekly_median(y, 3)[:, :14]).all()
 
 
+def _fee_pairs_by_calendar(days: np.ndarray) -> tuple[list[int], list[int]]:
+    """``fees._fee_pairs`` as its docstring defines it, one day at a time with pandas' calendar
+    arithmetic (the implementation before session 9)."""
+    idx = {d: i for i, d in enumerate(days)}
+    cols, prevs = [], []
+    for i, stamp in enumerate(pd.DatetimeIndex(days)):
+        from_end = stamp.days_in_month - stamp.day
+        if stamp.day <= 3:
+            day = (stamp - pd.DateOffset(months=1)).date()
+        elif from_end < 3:
+            last = stamp - pd.DateOffset(days=stamp.day)
+            day = (last - pd.DateOffset(days=from_end)).date()
+        else:
+            continue
+        prev = idx.get(np.datetime64(day, "D"))
+        if prev is not None:
+            cols.append(i)
+            prevs.append(prev)
+    return cols, prevs
+
+
+def test_month_charge_pairs_match_the_calendar_on_leap_years_and_gaps() -> None:
+    from costguard_core.detection.fees import _fee_pairs
+
+    rng = np.random.default_rng(3)
+    every = np.datetime64("2023-11-01") + np.arange(900)  # two Februaries, one of 29 days
+    for keep in (1.0, 0.9, 0.5):
+        days = every[rng.random(len(every)) < keep]
+        cols, prevs = _fee_pairs(days.tobytes())
+        want = _fee_pairs_by_calendar(days)
+        assert (cols.tolist(), prevs.tolist()) == want
+        assert keep < 1.0 or len(want[0]) > 150  # a month's first and last 3 days, 29 months
+
+
 def test_drift_window_counts_a_sustained_rise_not_one_large_day() -> None:
     excess = np.array([[1.0, 2.0, 3.0, 100.0, 4.0, 5.0, 6.0, -1.0]])
     # Days 0..6: the largest (100) counted as the second largest (6).
