@@ -162,7 +162,10 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     except TypeError:  # mixed types do not sort together: compare their text
         text = column.map(lambda v: None if pd.isna(v) else str(v))
         codes, values = pd.factorize(text, sort=True)
-    return np.asarray(codes), np.array([str(v) for v in values], dtype=object)
+    # Through a NumPy object array: iterating an Arrow-backed Index calls its __getitem__ per
+    # value (~30 ms for the 10,000 leaves of an incremental run).
+    names = [str(v) for v in np.asarray(values, dtype=object)]
+    return np.asarray(codes), np.array(names, dtype=object)
 
 
 def prepare(
