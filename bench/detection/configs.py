@@ -20,7 +20,7 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11))
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12))
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -606,4 +606,46 @@ def holdout11(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(35.0, 140.0),
         gap_days=20,
+    )
+
+
+def holdout12(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 10, before its detector changes; only its summary line is
+    read, once before and once after: t(3.2) noise with a mid cv (0.05–0.18), tenants of 8–40
+    leaves in two to four accounts, mid-size leaves (median e^3.85 ≈ 47 USD), a late-winter
+    start, 290 days, fees in a little over half the tenants, a batch-job share a little above
+    the others' with weekday sizes, month-end processing on a few leaves, dominant leaves in a
+    sixth of the tenants, a spike- and shift-leaning mix, incidents moderate relative to their
+    leaf, 21 days apart."""
+    return GenConfig(
+        name="holdout12",
+        seed=seed + 121_212_127,
+        tenants=10 if quick else 35,
+        days=290,
+        start=date(2024, 2, 26),
+        leaves=(8, 40),
+        accounts=(2, 4),
+        leaf_log_mean=3.85,
+        leaf_log_sigma=1.3,
+        cv=(0.05, 0.18),
+        t_df=3.2,
+        dev_weekend=(0.18, 0.7),
+        prod_weekend=(0.88, 1.04),
+        growth_per_year=(-0.15, 1.2),
+        p_fee_tenant=0.55,
+        fee_multiple=(4.0, 28.0),
+        p_batch_leaf=0.1,
+        batch_p_day=(0.2, 0.6),
+        batch_weekday=(0.6, 1.5),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.25, 2.4),
+        p_dominant_tenant=0.17,
+        dominant_multiple=(5.0, 20.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.25, "shift": 0.23, "drift": 0.17, "new": 0.17, "weekend_loop": 0.18},
+        leaf_multiple=(1.0, 3.6),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(35.0, 140.0),
+        gap_days=21,
     )
