@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from costguard_core.detection import DetectorConfig, detect
+from costguard_core.detection import baseline as baseline_module
 from costguard_core.detection.baseline import evaluate
 from costguard_core.detection.tails import on_level, tail_bound
 
@@ -47,7 +48,7 @@ def test_on_level_is_the_median_run_and_only_for_series_with_off_days() -> None:
     y[0, 30] = 130.0
     y[1] = 50.0
     y[0, 74] = 150.0  # the largest run, the day before day 75
-    level, spread, largest, earlier = on_level(y, DetectorConfig())
+    level, spread, largest, earlier, _ = on_level(y, DetectorConfig())
     assert level[0, 69] == 100.0 and largest[0, 69] == 130.0 and spread[0, 69] == 0.0
     assert earlier[0, 69] == 130.0  # day 68 did not run: the same largest run
     assert largest[0, 75] == 150.0 and earlier[0, 75] == 130.0  # without yesterday's run
@@ -148,8 +149,8 @@ def test_a_weekend_run_is_judged_against_weekend_runs_when_dates_are_given() -> 
     y, dates = _dev_batch_job(120, 4)
     saturday = next(d for d in range(100, 120) if (d % 7) == 5 and y[0, d] > 0)
     monday = next(d for d in range(100, 120) if (d % 7) == 0 and y[0, d] > 0)
-    level, _, largest, _ = on_level(y, DetectorConfig(), dates)
-    plain_level, _, plain_largest, _ = on_level(y, DetectorConfig())
+    level, _, largest, _, _ = on_level(y, DetectorConfig(), dates)
+    plain_level, _, plain_largest, _, _ = on_level(y, DetectorConfig())
     assert 40 < level[0, saturday] < 60 and largest[0, saturday] < 60
     assert 230 < level[0, monday] < 270 and largest[0, monday] > 230
     assert plain_largest[0, saturday] > 230  # all runs: the weekday ones set the largest
@@ -157,8 +158,8 @@ def test_a_weekend_run_is_judged_against_weekend_runs_when_dates_are_given() -> 
     # Too few runs of the day's kind in the window: all runs, as without dates.
     sparse = y.copy()
     sparse[0, (np.arange(120) % 7 >= 5) & (np.arange(120) < saturday)] = 0.0
-    level, _, _, _ = on_level(sparse, DetectorConfig(), dates)
-    plain_level, _, _, _ = on_level(sparse, DetectorConfig())
+    level, _, _, _, _ = on_level(sparse, DetectorConfig(), dates)
+    plain_level, _, _, _, _ = on_level(sparse, DetectorConfig())
     assert level[0, saturday] == plain_level[0, saturday]
 
 
@@ -181,3 +182,54 @@ def test_a_spike_over_a_weekend_on_a_dev_batch_job_is_found() -> None:
     assert not ev.flagged[0, friday : friday + 3].any()
     ev = evaluate(y, DetectorConfig(), dates)
     assert ev.flagged[0, friday + 1]
+
+
+def _shifted_batch_job(days: int, shift_day: int, usd: float) -> tuple[np.ndarray, list[int]]:
+    """A batch job running ~400 USD on about a third of the days; from ``shift_day`` on every
+    day costs ``usd`` more (e.g. a volume left attached), so its idle days cost ``usd``. Also
+    returns the idle days from ``shift_day`` on."""
+    rng = np.random.default_rng(11)
+    ran = rng.random(days) < 0.35
+    y = np.where(ran, 400.0 * (1 + rng.normal(0, 0.05, days)), 0.0)
+    y[shift_day:] += usd
+    return y[None, :], [d for d in range(shift_day, days) if not ran[d]]
+
+
+def test_spend_on_a_batch_jobs_idle_days_is_flagged_on_its_second_day_once(monkeypatch) -> None:
+    """Session 10: a shift on a batch job adds a little to every day; its idle days then cost
+    60 USD against runs of ~400. Each such day used to pass as a (small, ordinary) run. Now a
+    "run" under OFF_LEVEL_SHARE of the run level is off-level: expected 0, never flagged on one
+    day, flagged when the next day is off-level too. Once the window holds OFF_LEVEL_KNOWN such
+    days the low spend is known and judged as a run: one anomaly, not one per cooldown."""
+    days, shift_day = 200, 100
+    y, idle = _shifted_batch_job(days, shift_day, 60.0)
+    second = next(d for d in idle if d - 1 in idle)
+    lone = [d for d in idle if d < second]
+    ev = evaluate(y, DetectorConfig())
+    assert ev.flagged[0, second] and ev.expected[0, second] == 0.0
+    assert not ev.flagged[0, shift_day:second].any()  # a lone off-level day is never enough
+    assert lone and (ev.expected[0, lone] == 0.0).all()
+    # Known by the end of the window: the late idle days are runs again, not flagged.
+    assert not ev.flagged[0, 150:].any() and (ev.expected[0, idle[-5:]] > 0).all()
+    runs = {d: float(y[0, d]) for d in range(days) if y[0, d] > 0}
+    found = detect(frames.make_frame(days, extra_rows=_batch_rows(days, runs)))
+    hits = [a for a in found if a.root_causes and a.root_causes[0].ResourceId == "job-1"]
+    assert [a.start for a in hits] == [frames.START + timedelta(days=second)]
+    # The control: without the off-level rule the same days pass as small runs.
+    monkeypatch.setattr(baseline_module, "OFF_LEVEL_SHARE", 0.0)
+    assert not evaluate(y, DetectorConfig()).flagged[0, shift_day:].any()
+
+
+def test_small_runs_the_job_already_had_are_not_off_level() -> None:
+    """A job whose window already holds OFF_LEVEL_KNOWN small runs (a light variant it
+    sometimes runs) is not flagged when two of them follow each other."""
+    rng = np.random.default_rng(5)
+    ran = rng.random(160) < 0.4
+    y = np.where(ran, 400.0 * (1 + rng.normal(0, 0.05, 160)), 0.0)
+    small = [95, 105, 118, 128, 140, 141]  # four small runs in the 56 days before the pair
+    y[small] = 50.0
+    ev = evaluate(y[None, :], DetectorConfig())
+    assert not ev.flagged[0, 140:142].any()
+    fresh = y.copy()
+    fresh[small[:-2]] = 400.0  # the control: no earlier small runs, so the pair is flagged
+    assert evaluate(fresh[None, :], DetectorConfig()).flagged[0, 141]

@@ -17,6 +17,12 @@ MIN_RUNS = 3
 #: The on/off window is this many tail windows (round 4: a job running every 3–4 weeks has
 #: only two runs in 56 days, so each run was judged against an expected 0).
 ON_WINDOWS = 2
+#: A run day costing under this share of the job's run level is *off-level*: spend on a day the
+#: job would idle (session 10, ``baseline.baseline``).
+OFF_LEVEL_SHARE = 0.3
+#: Off-level days the window may already hold for a new one to count: with this many the low
+#: spend is a known state of the job (a shift alerted once, or small runs), judged as a run.
+OFF_LEVEL_KNOWN = 2
 
 
 def on_window_days(config: DetectorConfig) -> int:
@@ -26,9 +32,10 @@ def on_window_days(config: DetectorConfig) -> int:
 
 def on_level(
     y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Run level, its spread, the largest run and the largest run before yesterday for
-    intermittent (on/off) series, NaN elsewhere; each ``(n_series, n_days)``, USD.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run level, its spread, the largest run, the largest run before yesterday and the count
+    of off-level days in the window for intermittent (on/off) series, NaN elsewhere; each
+    ``(n_series, n_days)``, USD (the count: days).
 
     A series is on/off on day d when at least ``OFF_SHARE`` of its ``tail_window_days`` days
     before d cost nothing and at least ``MIN_RUNS`` cost something. Its run level is the median
@@ -43,14 +50,18 @@ def on_level(
     runs smaller at weekends, and against its weekday runs a weekend run several times its
     usual size passed as ordinary (on the development configs: 9 fewer misses, 2 more false
     alarms; bench/README.md "What was tuned on what (session 7)").
+
+    The count is of the window's runs (of the same kind of day where those are used) under
+    ``OFF_LEVEL_SHARE`` × the run level: how often the job already spent a little on a day it
+    did not really run (``baseline.baseline``).
     """
-    out = np.full((4, *y.shape), np.nan)
+    out = np.full((5, *y.shape), np.nan)
     # Only series with a zero day can be on/off, and the run level is only used on days the
     # series runs: computing it at those cells alone keeps long, mostly idle series cheap.
     has_zero = np.asarray((y <= 0).any(axis=1))
     rows, cols = np.nonzero(has_zero[:, None] & (y > 0))
     if not len(rows):
-        return out[0], out[1], out[2], out[3]
+        return out[0], out[1], out[2], out[3], out[4]
     long = cell_windows(y, rows, cols, on_window_days(config))
     short = long[:, -config.tail_window_days :]
     # The tail window, or, when it holds fewer than MIN_RUNS runs (a job running every few
@@ -73,9 +84,11 @@ def on_level(
     # The largest run before the day before d: a run confirming yesterday's rise is judged
     # against the runs before that rise, not against the rise itself (round 5).
     earlier = np.nanmax(np.where(onoff[..., None], runs[:, :-1], -np.inf), axis=-1)
-    for k, part in enumerate((level, spread, largest, earlier)):
+    with np.errstate(invalid="ignore"):
+        low = np.count_nonzero(runs < OFF_LEVEL_SHARE * level[..., None], axis=-1)
+    for k, part in enumerate((level, spread, largest, earlier, low)):
         out[k, rows, cols] = np.where(onoff, part, np.nan)
-    return out[0], out[1], out[2], out[3]
+    return out[0], out[1], out[2], out[3], out[4]
 
 
 def _same_kind_of_day(runs: np.ndarray, cols: np.ndarray, days: np.ndarray) -> np.ndarray:
