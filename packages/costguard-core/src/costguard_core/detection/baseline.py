@@ -16,7 +16,6 @@ from costguard_core.detection.fees import MONTH_END_DAYS, MONTH_START_DAYS, mont
 from costguard_core.detection.tails import (
     OFF_LEVEL_KNOWN,
     OFF_LEVEL_SHARE,
-    OFF_LEVEL_SMALLEST,
     lagged_bool,
     new_spend,
     on_level,
@@ -165,8 +164,7 @@ def baseline(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
         relative = np.where(exp > 0, (y - exp) / exp, np.nan)
     rel = relative_mad(relative, config) * exp
     scale = np.where(np.isnan(rel), scale, np.fmax(scale, rel))
-    on = on_level(y, config, days)
-    on_exp, on_scale, on_max, on_earlier = on.level, on.spread, on.largest, on.earlier
+    on_exp, on_scale, on_max, on_earlier, on_low = on_level(y, config, days)
     # An on/off series (a batch job) is judged, on the days it runs, against its usual run.
     running = ~np.isnan(on_exp) & (y > 0)
     # A run no larger than the largest of the window's runs is ordinary whatever its z: with n
@@ -175,15 +173,13 @@ def baseline(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
     ordinary = running & (y <= on_max)
     expected = np.where(ordinary, on_max, np.where(running, on_exp, exp))
     earlier = running & (y <= on_earlier)
-    # Off-level spend (session 10): a "run" far below the job's usual run (or far below its
-    # smallest earlier run), on a job whose window holds few low runs, is spend on a day it
-    # would idle, e.g. a shift adding a constant to every day. Expected 0; still a run, so
-    # never flagged on one day: the two-day rule flags it when the next day is off-level too.
-    # Once the window holds OFF_LEVEL_KNOWN low runs the low spend is a known state and
-    # judged as a run again.
+    # Off-level spend (session 10): a "run" far below the job's usual run, on a job whose
+    # window holds few such days, is spend on a day it would idle, e.g. a shift adding a
+    # constant to every day. Expected 0; still a run, so never flagged on one day: the
+    # two-day rule flags it when the next day is off-level too. Once the window holds
+    # OFF_LEVEL_KNOWN such days the low spend is a known state and judged as a run again.
     with np.errstate(invalid="ignore"):
-        below = (y < OFF_LEVEL_SHARE * on_exp) | (y < OFF_LEVEL_SMALLEST * on.smallest)
-        off = running & below & (on.low < OFF_LEVEL_KNOWN)
+        off = running & (y < OFF_LEVEL_SHARE * on_exp) & (on_low < OFF_LEVEL_KNOWN)
     return Baseline(
         expected=np.where(off, 0.0, expected),
         scale=np.where(off, 0.0, np.where(running, on_scale, scale)),

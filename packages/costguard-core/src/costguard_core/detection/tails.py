@@ -5,8 +5,6 @@ Both read only days before the day they compute (``past_windows``).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from costguard_core.detection.config import DetectorConfig
@@ -22,24 +20,9 @@ ON_WINDOWS = 2
 #: A run day costing under this share of the job's run level is *off-level*: spend on a day the
 #: job would idle (session 10, ``baseline.baseline``).
 OFF_LEVEL_SHARE = 0.3
-#: ... or under this share of the smallest run before yesterday (session 10): a run far below
-#: every run the job has had is off-level even where the run level is spread wide.
-OFF_LEVEL_SMALLEST = 0.7
 #: Off-level days the window may already hold for a new one to count: with this many the low
 #: spend is a known state of the job (a shift alerted once, or small runs), judged as a run.
 OFF_LEVEL_KNOWN = 2
-
-
-class OnLevel(NamedTuple):
-    """``on_level``'s arrays, each ``(n_series, n_days)``, NaN where the series is not on/off
-    that day or does not run: USD, except ``low`` (a count of days)."""
-
-    level: np.ndarray  # median run
-    spread: np.ndarray  # 1.4826 × MAD of the runs
-    largest: np.ndarray  # largest run in the window
-    earlier: np.ndarray  # largest run before yesterday
-    smallest: np.ndarray  # smallest run before yesterday
-    low: np.ndarray  # runs in the window under OFF_LEVEL_SHARE × the run level
 
 
 def on_window_days(config: DetectorConfig) -> int:
@@ -47,9 +30,12 @@ def on_window_days(config: DetectorConfig) -> int:
     return ON_WINDOWS * config.tail_window_days
 
 
-def on_level(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = None) -> OnLevel:
-    """Run level, its spread, the largest run, the largest and smallest runs before yesterday
-    and the count of low runs in the window for intermittent (on/off) series (``OnLevel``).
+def on_level(
+    y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run level, its spread, the largest run, the largest run before yesterday and the count
+    of off-level days in the window for intermittent (on/off) series, NaN elsewhere; each
+    ``(n_series, n_days)``, USD (the count: days).
 
     A series is on/off on day d when at least ``OFF_SHARE`` of its ``tail_window_days`` days
     before d cost nothing and at least ``MIN_RUNS`` cost something. Its run level is the median
@@ -69,13 +55,13 @@ def on_level(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
     ``OFF_LEVEL_SHARE`` × the run level: how often the job already spent a little on a day it
     did not really run (``baseline.baseline``).
     """
-    out = np.full((len(OnLevel._fields), *y.shape), np.nan)
+    out = np.full((5, *y.shape), np.nan)
     # Only series with a zero day can be on/off, and the run level is only used on days the
     # series runs: computing it at those cells alone keeps long, mostly idle series cheap.
     has_zero = np.asarray((y <= 0).any(axis=1))
     rows, cols = np.nonzero(has_zero[:, None] & (y > 0))
     if not len(rows):
-        return OnLevel(*out)
+        return out[0], out[1], out[2], out[3], out[4]
     long = cell_windows(y, rows, cols, on_window_days(config))
     short = long[:, -config.tail_window_days :]
     # The tail window, or, when it holds fewer than MIN_RUNS runs (a job running every few
@@ -98,12 +84,11 @@ def on_level(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None = No
     # The largest run before the day before d: a run confirming yesterday's rise is judged
     # against the runs before that rise, not against the rise itself (round 5).
     earlier = np.nanmax(np.where(onoff[..., None], runs[:, :-1], -np.inf), axis=-1)
-    smallest = np.nanmin(np.where(onoff[..., None], runs[:, :-1], np.inf), axis=-1)
     with np.errstate(invalid="ignore"):
         low = np.count_nonzero(runs < OFF_LEVEL_SHARE * level[..., None], axis=-1)
-    for k, part in enumerate((level, spread, largest, earlier, smallest, low)):
+    for k, part in enumerate((level, spread, largest, earlier, low)):
         out[k, rows, cols] = np.where(onoff, part, np.nan)
-    return OnLevel(*out)
+    return out[0], out[1], out[2], out[3], out[4]
 
 
 def _same_kind_of_day(runs: np.ndarray, cols: np.ndarray, days: np.ndarray) -> np.ndarray:
