@@ -20,7 +20,7 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12))
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13))
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -648,4 +648,46 @@ def holdout12(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(35.0, 140.0),
         gap_days=21,
+    )
+
+
+def holdout13(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 11, before its detector changes; only its summary line is
+    read, once before and once after: t(3.6) noise with a mid-to-wide cv (0.04–0.2), tenants
+    of 7–34 leaves in one to three accounts, mid-size leaves (median e^3.95 ≈ 52 USD), an
+    early-autumn start, 280 days, mid-depth dev weekends, fees in under half the tenants,
+    batch jobs with weekday sizes, month-end processing on a few leaves, dominant leaves in a
+    sixth of the tenants, a drift- and loop-leaning mix, incidents moderate relative to their
+    leaf, 19 days apart."""
+    return GenConfig(
+        name="holdout13",
+        seed=seed + 131_313_137,
+        tenants=10 if quick else 34,
+        days=280,
+        start=date(2023, 9, 11),
+        leaves=(7, 34),
+        accounts=(1, 3),
+        leaf_log_mean=3.95,
+        leaf_log_sigma=1.3,
+        cv=(0.04, 0.2),
+        t_df=3.6,
+        dev_weekend=(0.2, 0.72),
+        prod_weekend=(0.87, 1.03),
+        growth_per_year=(-0.1, 1.3),
+        p_fee_tenant=0.45,
+        fee_multiple=(4.0, 30.0),
+        p_batch_leaf=0.09,
+        batch_p_day=(0.2, 0.62),
+        batch_weekday=(0.62, 1.55),
+        p_month_end_leaf=0.045,
+        month_end_multiple=(1.3, 2.4),
+        p_dominant_tenant=0.16,
+        dominant_multiple=(5.5, 19.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.19, "shift": 0.19, "drift": 0.21, "new": 0.19, "weekend_loop": 0.22},
+        leaf_multiple=(1.0, 3.6),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(35.0, 140.0),
+        gap_days=19,
     )
