@@ -220,6 +220,86 @@ def test_screen_and_since_keep_new_spend() -> None:
         ]
 
 
+def _kept_resources(prep, keep: np.ndarray) -> set[str]:
+    """ResourceIds of the leaf monitor rows the screen kept."""
+    return {
+        str(prep.leaves.loc[int(str(m.value)), "ResourceId"])
+        for m, k in zip(prep.monitors, keep, strict=True)
+        if k and m.column == "leaf"
+    }
+
+
+def test_one_day_resources_are_screened_out_and_change_nothing() -> None:
+    """A CUR file names thousands of resources that cost something on one day only (per-request
+    ids, short spot instances): none can be new spend (that needs two days), so the screen
+    drops them (session 11), and neither they nor the screen change a decision."""
+    new = _leaf_rows("i-new", "Amazon EC2", range(70, 90), 90)
+    ephemeral = [
+        r
+        for d in range(30, 90)
+        for k in range(5)
+        for r in _leaf_rows(f"req-{d}-{k}", "AWS Lambda", range(d, d + 1), 40 + k)
+    ]
+    frame = frames.make_frame(90, extra_rows=new + ephemeral)
+    prep = prepare(frame, "EffectiveCost")
+    configs = [DetectorConfig()] * len(prep.monitors)
+    from costguard_core.detection import screen
+
+    keep, _ = screen.candidates(
+        prep.matrix, configs[0], prep.days, prep.leaf_parent, 0, prep.leaf_account
+    )
+    assert "i-new" in _kept_resources(prep, keep)
+    assert not any(r.startswith("req-") for r in _kept_resources(prep, keep))
+    # Under combine "or" any positive two-day run may be new spend; one-day rows still may not.
+    keep_or, _ = screen.candidates(
+        prep.matrix,
+        DetectorConfig(combine="or"),
+        prep.days,
+        prep.leaf_parent,
+        0,
+        prep.leaf_account,
+    )
+    assert not any(r.startswith("req-") for r in _kept_resources(prep, keep_or))
+    plain, _ = evaluate_rows(prep, configs, None)
+    for from_day in (0, 60, 71):
+        screened, _ = evaluate_rows(prep, configs, from_day)
+        np.testing.assert_array_equal(screened.flagged[:, from_day:], plain.flagged[:, from_day:])
+    assert [a.start for a in _new_anomalies(detect(frame), "i-new")] == [
+        frames.START + timedelta(days=71)
+    ]
+
+
+def test_a_new_resource_under_the_usd_threshold_is_screened_out_only_under_and() -> None:
+    """Two days in a row of 5 USD can never pass min_impact_usd 10 under "and"; under "or" the
+    percent test alone may pass, so the row is judged."""
+    frame = frames.make_frame(90, extra_rows=_leaf_rows("i-small", "Amazon EC2", range(70, 90), 5))
+    prep = prepare(frame, "EffectiveCost")
+    from costguard_core.detection import screen
+
+    def kept(config: DetectorConfig) -> bool:
+        keep, _ = screen.candidates(
+            prep.matrix, config, prep.days, prep.leaf_parent, 60, prep.leaf_account
+        )
+        return "i-small" in _kept_resources(prep, keep)
+
+    assert not kept(DetectorConfig())
+    assert kept(DetectorConfig(combine="or"))
+    assert kept(DetectorConfig(min_impact_usd=4.0))
+
+
+def test_series_without_a_lasting_run_do_not_change_the_pooled_factor() -> None:
+    """The pool's cells need w + 1 positive days in a row; rows that cannot have one are left
+    out before the work, which must not change the factor."""
+    rng = np.random.default_rng(3)
+    y = 100 * (1 + 0.05 * rng.standard_t(3, size=(40, 200)))
+    short = np.full((500, 200), np.nan)
+    for k in range(500):
+        d = int(rng.integers(30, 199))
+        short[k, d:] = 0.0
+        short[k, d] = 50.0
+    np.testing.assert_array_equal(_pooled(np.vstack([y, short])), _pooled(y))
+
+
 def _pooled(y: np.ndarray) -> np.ndarray:
     from costguard_core.detection.pooled import pooled_factor
     from costguard_core.detection.screen import plain_expected
