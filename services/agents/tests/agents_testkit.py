@@ -1,7 +1,8 @@
 """Test kit for the agent tests (imported by name; conftest puts this folder on sys.path).
 
 ``FakeBackend``: a local HTTP server playing the CostGuard backend's contract (docs/architecture.md)
--- costs, anomalies and actions pages with the documented filters, idempotent anomaly posts,
+-- costs, anomalies and actions pages with the documented filters, idempotent anomaly posts
+(revised when a post ends later),
 API-key auth, and the HMAC-signed webhook (verified with ``costguard_core.signing``). Plus
 process helpers and builders for wire models.
 """
@@ -84,8 +85,12 @@ class FakeBackend:
             return 200, _page(rows, limit, offset)
         if path == "/api/v1/anomalies" and method == "POST":
             data = AnomalyPost.model_validate_json(body).model_dump(mode="json")
-            if data["id"] in self.anomalies:
-                return 200, self.anomalies[data["id"]]
+            stored = self.anomalies.get(data["id"])
+            if stored is not None:
+                if data["end"] > stored["end"]:  # ISO dates: a later pass revises the figures
+                    keep = ("start", "scope", "detected_at")
+                    stored.update({k: v for k, v in data.items() if k not in keep})
+                return 200, stored
             self.anomalies[data["id"]] = {**data, "status": "open", "created_at": _now()}
             return 201, self.anomalies[data["id"]]
         if path == "/api/v1/actions" and method == "GET":

@@ -84,6 +84,23 @@ def test_run_once_detects_per_currency_and_is_idempotent(backend):
     assert len(backend.anomalies) == len(posted)
 
 
+def test_a_later_pass_revises_a_growing_incident(backend):
+    """Pass 1 sees the spike's first two days, pass 2 all three: one anomaly, whose end and
+    impact are the later pass's (session 11; before, the first pass's figures stayed)."""
+    usd = rows("USD", "111111111111")
+    with BackendClient(backend.url, backend.api_key) as client:
+        cut = DAY0 + timedelta(days=SPIKE_DAYS[1])
+        backend.costs.extend(r.model_dump(mode="json") for r in usd if r.ChargePeriodStart <= cut)
+        [first] = run_once(client)
+        assert first.end == cut and 750 < first.impact_usd < 850
+        backend.costs.extend(r.model_dump(mode="json") for r in usd if r.ChargePeriodStart > cut)
+        [second] = run_once(client)
+    assert second.id == first.id and list(backend.anomalies) == [first.id]
+    assert second.end == DAY0 + timedelta(days=SPIKE_DAYS[-1])
+    assert 1150 < second.impact_usd < 1250
+    assert backend.anomalies[first.id]["impact_usd"] == second.impact_usd
+
+
 def test_run_once_since_and_empty(backend):
     with BackendClient(backend.url, backend.api_key) as client:
         assert run_once(client) == []

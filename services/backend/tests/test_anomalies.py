@@ -1,4 +1,4 @@
-"""Anomalies: idempotent create, filters, get."""
+"""Anomalies: idempotent create, revision by a later pass, filters, get."""
 
 from __future__ import annotations
 
@@ -24,6 +24,59 @@ def test_create_then_repeat_is_200_unchanged(client, h):
     assert again.status_code == 200
     assert again.json() == body
     assert client.get("/api/v1/anomalies/a1", headers=h.auth("viewer")).json() == body
+
+
+def test_a_later_end_revises_the_figures_and_is_audited(client, h):
+    """A later pass sees the incident last longer: its end, figures and root causes replace the
+    stored ones (session 11); status, start, scope and detected_at stay; a post ending no later
+    changes nothing."""
+    first = _post(client, h, h.anomaly_body("grow", detected_at="2025-03-10T04:00:00Z")).json()
+    causes = [
+        {"ProviderName": "AWS", "ServiceName": "Amazon EC2", "ResourceId": "i-0abc",
+         "impact_usd": 1300.0, "share": 0.81},
+        {"ProviderName": "AWS", "ServiceName": "Amazon S3", "ResourceId": "bucket-1",
+         "impact_usd": 300.0, "share": 0.19},
+    ]  # fmt: skip
+    later = h.anomaly_body(
+        "grow",
+        end="2025-03-15",
+        impact_usd=1600.0,
+        severity="critical",
+        confidence=0.97,
+        scope={"ProviderName": "GCP"},
+        start="2025-03-09",
+        detected_at="2025-03-14T04:00:00Z",
+        root_causes=causes,
+    )
+    resp = _post(client, h, later)
+    assert resp.status_code == 200, resp.text
+    got = resp.json()
+    assert (got["end"], got["impact_usd"], got["severity"], got["confidence"]) == (
+        "2025-03-15",
+        1600.0,
+        "critical",
+        0.97,
+    )
+    assert [rc["ResourceId"] for rc in got["root_causes"]] == ["i-0abc", "bucket-1"]
+    for kept in ("start", "scope", "status", "created_at", "detected_at"):
+        assert got[kept] == first[kept], kept
+    assert client.get("/api/v1/anomalies/grow", headers=h.auth("viewer")).json() == got
+    trail = client.get(
+        "/api/v1/audit-events",
+        params={"entity_type": "anomaly", "entity_id": "grow"},
+        headers=h.auth("viewer"),
+    ).json()["data"]
+    assert [e["action"] for e in trail] == ["create", "revise"]
+    assert trail[-1]["detail"]["end"] == ["2025-03-12", "2025-03-15"]
+    assert trail[-1]["detail"]["impact_usd"] == ["540.0", "1600.0"]
+    # An older pass (earlier end) posting again changes nothing and audits nothing.
+    assert _post(client, h, h.anomaly_body("grow")).json() == got
+    again = client.get(
+        "/api/v1/audit-events",
+        params={"entity_type": "anomaly", "entity_id": "grow"},
+        headers=h.auth("viewer"),
+    ).json()["data"]
+    assert len(again) == 2
 
 
 def test_get_unknown_is_404(client, h):

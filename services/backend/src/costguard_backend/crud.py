@@ -11,6 +11,7 @@ from typing import Any
 
 from costguard_core import models as wire
 from costguard_core.models import ActionStatus as S
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -58,17 +59,22 @@ def create_anomaly(
     request_id: str | None,
     image_digest: str,
 ) -> tuple[wire.AnomalyPublic, bool]:
-    """Store ``anomaly_in`` unless its id exists; return ``(anomaly, created)``. A repeat returns
-    the stored anomaly unchanged (the detective re-posts its fingerprints on every scan)."""
-    if session.get(Anomaly, anomaly_in.id) is None:
+    """Store ``anomaly_in`` unless its id exists; return ``(anomaly, created)``.
+
+    A repeat (the detective re-posts its fingerprints on every pass) returns the stored anomaly
+    unchanged, unless it ends later than the stored one: the incident lasted longer than the
+    pass that first posted it saw, so its ``end``, figures (USD) and root causes are revised to
+    the later pass's (``_revise``; session 11: before, a growing incident kept the impact of its
+    first day). Status, start, scope and ``detected_at`` never change. Raises ``FieldError``
+    on a field longer than its column."""
+    stored = session.get(Anomaly, anomaly_in.id)
+    if stored is None:
         values = anomaly_in.model_dump(exclude={"root_causes"})
         check_lengths(Anomaly.__table__, values)  # type: ignore[attr-defined]
-        for i, rc in enumerate(anomaly_in.root_causes):
-            check_lengths(RootCause.__table__, rc.model_dump(), f"root_causes[{i}].")  # type: ignore[attr-defined]
+        _check_root_causes(anomaly_in)
         session.add(Anomaly(**values, scope_service_name=anomaly_in.scope.get("ServiceName")))
         session.flush()
-        for rank, rc in enumerate(anomaly_in.root_causes):
-            session.add(RootCause(anomaly_id=anomaly_in.id, rank=rank, **rc.model_dump()))
+        _add_root_causes(session, anomaly_in)
         record_audit(
             session,
             entity_type="anomaly",
@@ -86,7 +92,56 @@ def create_anomaly(
         else:
             metrics.ANOMALIES_CREATED.labels(anomaly_in.severity).inc()
             return get_anomaly(session=session, anomaly_id=anomaly_in.id), True
+    elif anomaly_in.end > stored.end:
+        _revise(session, stored, anomaly_in, actor, request_id, image_digest)
     return get_anomaly(session=session, anomaly_id=anomaly_in.id), False
+
+
+#: Fields a later pass revises (the figures of ``AnomalyBase``; root causes apart).
+_REVISED = ("end", "expected_cost", "actual_cost", "impact_usd", "severity", "confidence")
+
+
+def _revise(
+    session: Session,
+    stored: Anomaly,
+    anomaly_in: wire.AnomalyCreate,
+    actor: str,
+    request_id: str | None,
+    image_digest: str,
+) -> None:
+    """Replace ``stored``'s figures and root causes with ``anomaly_in``'s and audit it as
+    ``revise`` (detail: each changed field's ``[before, after]``), in one transaction."""
+    _check_root_causes(anomaly_in)
+    changed = {
+        f: [str(getattr(stored, f)), str(getattr(anomaly_in, f))]
+        for f in _REVISED
+        if getattr(stored, f) != getattr(anomaly_in, f)
+    }
+    for f in _REVISED:
+        setattr(stored, f, getattr(anomaly_in, f))
+    session.execute(sa_delete(RootCause).where(col(RootCause.anomaly_id) == stored.id))
+    _add_root_causes(session, anomaly_in)
+    record_audit(
+        session,
+        entity_type="anomaly",
+        entity_id=stored.id,
+        actor=actor,
+        action="revise",
+        detail=changed,
+        request_id=request_id,
+        image_digest=image_digest,
+    )
+    session.commit()
+
+
+def _check_root_causes(anomaly_in: wire.AnomalyCreate) -> None:
+    for i, rc in enumerate(anomaly_in.root_causes):
+        check_lengths(RootCause.__table__, rc.model_dump(), f"root_causes[{i}].")  # type: ignore[attr-defined]
+
+
+def _add_root_causes(session: Session, anomaly_in: wire.AnomalyCreate) -> None:
+    for rank, rc in enumerate(anomaly_in.root_causes):
+        session.add(RootCause(anomaly_id=anomaly_in.id, rank=rank, **rc.model_dump()))
 
 
 def list_anomalies(

@@ -8,8 +8,9 @@ path's, when their scopes differ — or under a new id on a later pass (the dail
 completed day). The rule applied before posting (``one_per_incident``):
 
 1. A candidate whose id the backend already holds is posted again (once per pass, though both
-   paths may give it): the backend answers the stored anomaly unchanged, so a repeated pass
-   creates nothing (as before hourly data).
+   paths may give it): the backend answers the stored anomaly, so a repeated pass creates
+   nothing (as before hourly data); when the candidate ends later (the incident went on), the
+   backend revises the stored end, figures and root causes to it (session 11).
 2. Otherwise a candidate that is the **same incident** as an anomaly already stored, or posted
    earlier in the pass, is not posted. Same incident, as the detector itself decides it
    (``detect``'s cooldown, ``detect_hourly``'s merge): same currency, top leaves that meet
@@ -19,7 +20,8 @@ completed day). The rule applied before posting (``one_per_incident``):
 3. Candidates are taken hourly first (by ``detected_at``), then daily, so an incident both paths
    see for the first time in one pass is posted once, with the hourly id and ``detected_at``.
 
-A stored anomaly is never changed: its ``end`` and figures stay as first posted.
+A stored anomaly changes only through rule 1 (same id, later end); a same-incident candidate
+under another id (rule 2) is left out and does not revise it.
 """
 
 from __future__ import annotations

@@ -84,12 +84,12 @@ def run_once(
     (``hourly.fetch_hourly``) and the stored monitors and feedback (``backend_settings``);
     detect per ``BillingCurrency`` on both; keep one anomaly per incident
     (``incidents.one_per_incident``, against the stored anomalies) and post them
-    (``POST /api/v1/anomalies``; the backend keeps an id it already has unchanged, so a repeated
-    pass is harmless). ``since`` limits reporting to anomalies starting on or after that UTC day
-    (earlier rows still train the baselines); without it the hourly path reports the newest two
-    hourly days. Returns the backend's answers, one per posted anomaly. Raises
-    ``BackendError``/``httpx.TransportError`` from the backend and the detector's ``InputError``
-    on unusable rows."""
+    (``POST /api/v1/anomalies``; the backend keeps an id it already has unchanged unless the
+    post ends later, when it revises the figures, so a repeated pass is harmless). ``since``
+    limits reporting to anomalies starting on or after that UTC day (earlier rows still train
+    the baselines); without it the hourly path reports the newest two hourly days. Returns the
+    backend's answers, one per posted anomaly. Raises ``BackendError``/``httpx.TransportError``
+    from the backend and the detector's ``InputError`` on unusable rows."""
     rows = client.all_costs()
     if not rows:
         return []

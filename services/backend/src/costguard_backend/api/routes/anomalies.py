@@ -23,8 +23,10 @@ def create_anomaly(
     request_id: RequestIdDep,
     response: Response,
 ) -> AnomalyPublic:
-    """201 with the new anomaly; 200 with the stored one, unchanged, if the id exists.
-    ``detected_at`` (aware, UTC; hourly anomalies only) is stored as given."""
+    """201 with the new anomaly; 200 with the stored one if the id exists: unchanged, unless
+    the post ends later (a later pass saw the incident last longer), when its end, figures and
+    root causes are revised (audit event ``revise``). ``detected_at`` (aware, UTC; hourly
+    anomalies only) is stored as first given; status, start and scope never change."""
     anomaly, created = crud.create_anomaly(
         session=session,
         anomaly_in=anomaly_in,
