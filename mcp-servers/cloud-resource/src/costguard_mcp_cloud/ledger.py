@@ -2,9 +2,11 @@
 
 A SQLite file (``MCP_LEDGER_PATH``, default ``var/mcp-ledger.db``) keeps, per key, the tool, its
 answer and how many times the key was received. A repeated key returns the stored answer
-(``replayed: true``) without calling the cloud again. Calls for one server process are
-serialised by a lock held while the cloud call runs, so two concurrent calls with one key cannot
-both execute.
+(``replayed: true``) without calling the cloud again. Calls with one key are serialised within
+a server process by that key's lock, held while the cloud call runs, so two concurrent calls
+with one key cannot both execute. Calls with different keys run side by side (session 11: one
+lock for every key made a slow cloud call, retried for tens of seconds, hold up every other
+keyed call, each waiting in one of the server's worker threads).
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-_LOCK = threading.Lock()
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _key_lock(key: str) -> threading.Lock:
+    """The lock of one idempotency key (created on first use; keys are few: one per action)."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
 
 
 def ledger_path() -> Path:
@@ -38,7 +47,7 @@ def _connect() -> sqlite3.Connection:
 def once(key: str, tool: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """``run()`` the first time ``key`` is seen and store its answer; later, the stored answer
     with ``replayed`` set. An exception from ``run`` stores nothing (the call may be retried)."""
-    with _LOCK:
+    with _key_lock(key):
         conn = _connect()
         try:
             row = conn.execute(
