@@ -234,3 +234,59 @@ def test_anomaly_detected_at(client, h):
     resp = client.post("/api/v1/anomalies", json=naive, headers=h.auth("agent"))
     assert resp.status_code == 422
     assert resp.json()["detail"][0]["loc"] == ["body", "detected_at"]
+
+
+def test_a_daily_batch_racing_an_hourly_one_cannot_overwrite_the_sum(engine, h, monkeypatch):
+    """Session 11. A daily batch checks that its day has no hourly rows, then writes; an hourly
+    batch of the same source, day and leaf committing in between made the daily row the daily
+    batch's cost instead of the sum of the hours. Both ingests now hold the source's lock
+    (SQLite: the database's write lock, taken by their first write) from before that check, so
+    the hourly batch waits and its roll-up replaces the daily row with the sum."""
+    import threading
+
+    from costguard_backend import ingest as ingest_module
+    from costguard_core.models import CostHourlyRow, CostRow
+    from sqlmodel import Session
+
+    hours = [
+        CostHourlyRow.model_validate(
+            hour_row(h, f"2025-03-01T{k:02d}:00:00Z", EffectiveCost="2", BilledCost="2")
+        )
+        for k in range(3)
+    ]
+    daily = [CostRow.model_validate(h.cost_row(EffectiveCost="99", BilledCost="99"))]
+    paused, hourly_done = threading.Event(), threading.Event()
+    original = ingest_module.hourly_day_keys
+
+    def slow_check(session, keys):
+        found = original(session, keys)
+        if keys:  # the daily batch: let the hourly one try to run in between
+            paused.set()
+            hourly_done.wait(1.5)
+        return found
+
+    monkeypatch.setattr(ingest_module, "hourly_day_keys", slow_check)
+
+    def store(daily_rows, hourly_rows):
+        with Session(engine, expire_on_commit=False) as session:
+            ingest_module.store(
+                session=session, source="s", daily=daily_rows, hourly=hourly_rows,
+                actor="t", request_id=None, image_digest="d",
+            )  # fmt: skip
+
+    first = threading.Thread(target=store, args=(daily, ()))
+    first.start()
+    assert paused.wait(10)
+
+    def hourly():
+        store((), hours)
+        hourly_done.set()
+
+    second = threading.Thread(target=hourly)
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert hourly_done.is_set() and not first.is_alive()
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text('SELECT "EffectiveCost" FROM cost_daily')).all()
+    assert [Decimal(str(r[0])) for r in rows] == [Decimal(6)]

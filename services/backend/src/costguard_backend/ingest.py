@@ -15,6 +15,10 @@ them, recomputed in the transaction that stores them (``rollup.py``), so everyth
 by the sum (a restatement at a finer grain), and a daily row posted later with that key is
 refused (422 naming it), as is a batch holding both. On PostgreSQL both ingests take a
 transaction-scoped advisory lock per source, so concurrent batches of one source apply in turn.
+On SQLite the ingest's first statement is a write (its ``ingestion`` row), which takes the
+database's write lock before anything is read, so the same holds (session 11: the check for
+hourly rows ran before it, and an hourly batch committed in between let a daily row overwrite
+the sum of its hours).
 """
 
 from __future__ import annotations
@@ -187,10 +191,6 @@ def _write(
 ) -> IngestResult:
     source = batch.source
     _lock_source(session, source)
-    clashes = hourly_day_keys(session, list(batch.daily))
-    if clashes:
-        first = min((batch.daily[k] for k in clashes), key=lambda v: v["_i"])
-        raise _conflict(batch.daily_prefix, first, "stored")
     content = json.dumps(sorted([*batch.daily, *batch.hourly])).encode()
     ingestion = Ingestion(
         source=source,
@@ -202,8 +202,14 @@ def _write(
         actor=actor,
     )
     session.add(ingestion)
+    # On SQLite this INSERT takes the write lock (``_lock_source`` is PostgreSQL's): every read
+    # below sees no concurrent ingest. A refusal below rolls it back with the rest.
     session.flush()
     assert ingestion.id is not None
+    clashes = hourly_day_keys(session, list(batch.daily))
+    if clashes:
+        first = min((batch.daily[k] for k in clashes), key=lambda v: v["_i"])
+        raise _conflict(batch.daily_prefix, first, "stored")
     ins_d, upd_d = upsert(session, CostDaily, source, batch.daily, ingestion.id)
     ins_h, upd_h = upsert(session, CostHourly, source, batch.hourly, ingestion.id)
     rolled = roll_up(session, source, batch.hourly, ingestion.id, batch.hourly_prefix)
