@@ -132,6 +132,24 @@ def test_pass_leaves_out_an_incident_stored_under_another_id(backend):
     assert list(backend.anomalies) == ["daily-id"]
 
 
+def test_a_loop_raised_saturday_morning_is_revised_as_it_goes_on(backend):
+    """Session 11. Saturday 09:00 the hourly path raises the loop; on Tuesday the pass posts the
+    same id again with the loop's later end and three days of impact, and the stored anomaly is
+    revised to them (before, it kept Saturday morning's figures); start, scope and detected_at
+    stay those of the first raise."""
+    serve(backend, hours_until(LOOP + timedelta(hours=7)))
+    with BackendClient(backend.url, backend.api_key) as client:
+        [first] = run_once(client)
+        serve(backend, hours_until(LOOP + timedelta(days=3)))  # up to Tuesday 02:00
+        [again] = run_once(client)
+    assert again.id == first.id and list(backend.anomalies) == [first.id]
+    assert again.end > first.end and again.impact_usd > 2 * first.impact_usd
+    stored = backend.anomalies[first.id]
+    assert stored["end"] == again.end.isoformat() and stored["impact_usd"] == again.impact_usd
+    assert stored["start"] == first.start.isoformat() and stored["scope"] == first.scope
+    assert again.detected_at == first.detected_at
+
+
 def test_fetch_window_and_backend_without_hourly_route(backend):
     hours = hours_until(LOOP + timedelta(hours=7))
     serve(backend, hours)
