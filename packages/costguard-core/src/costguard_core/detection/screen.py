@@ -99,12 +99,11 @@ def _new_from(y: np.ndarray, config: DetectorConfig, from_day: int) -> np.ndarra
     late = (first >= config.min_history_days) & (first + config.min_history_days > from_day)
     if not (config.min_impact_usd > 0 and config.min_impact_pct > 0):
         return late
-    floor = config.min_impact_usd if config.combine == "and" else np.nextafter(0.0, 1.0)
     rows = np.flatnonzero(late)
     if not len(rows):
         return late
-    with np.errstate(invalid="ignore"):
-        ok = y[rows] >= floor  # NaN (before the series existed) is False
+    with np.errstate(invalid="ignore"):  # NaN (before the series existed) compares False
+        ok = y[rows] >= config.min_impact_usd if config.combine == "and" else y[rows] > 0
     pair = np.zeros(ok.shape, dtype=bool)
     pair[:, 1:] = ok[:, 1:] & ok[:, :-1]
     day = np.arange(n_days)[None, :]
