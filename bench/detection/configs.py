@@ -1,4 +1,4 @@
-"""The benchmark configurations (dev2, dev3, dev4: development only, not in run.py).
+"""The benchmark configurations (dev2 .. dev7: development only, not in run.py).
 
 ``main`` is the one the detector was developed against. ``holdout`` differs in seed, tenant and
 leaf counts, noise level and tails, weekend depth, batch-job share, incident sizes, start date,
@@ -19,8 +19,8 @@ from generator import GenConfig
 
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
-STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13))
+STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7")
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14))
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -361,6 +361,45 @@ def dev6(seed: int, quick: bool) -> GenConfig:
     )
 
 
+def dev7(seed: int, quick: bool) -> GenConfig:
+    """Session-12 development config (studied freely): the regime where CostGuard's false alarms
+    exceed the truth-knowing oracle's most (heavy t(3) tails, a very wide noise range and long
+    histories; bench/README.md "Oracle bound"): a year from a late-summer start, 6–40 leaves in
+    1–8 accounts, every round-4 generator feature, frequent fees, credits, a balanced mix."""
+    return GenConfig(
+        name="dev7",
+        seed=seed + 7_000_003,
+        tenants=10 if quick else 36,
+        days=330,
+        start=date(2021, 8, 16),
+        leaves=(6, 40),
+        accounts=(1, 8),
+        leaf_log_mean=3.9,
+        leaf_log_sigma=1.4,
+        cv=(0.02, 0.3),
+        t_df=3.0,
+        dev_weekend=(0.1, 0.7),
+        prod_weekend=(0.8, 1.05),
+        growth_per_year=(-0.2, 1.5),
+        p_fee_tenant=0.7,
+        fee_multiple=(3.0, 30.0),
+        p_batch_leaf=0.12,
+        batch_p_day=(0.15, 0.7),
+        batch_weekday=(0.55, 1.7),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.3, 2.5),
+        p_dominant_tenant=0.3,
+        dominant_multiple=(4.0, 20.0),
+        credits_per_tenant=(1, 6),
+        incidents=(3, 7),
+        mix={"spike": 0.3, "shift": 0.2, "drift": 0.15, "new": 0.15, "weekend_loop": 0.2},
+        leaf_multiple=(0.8, 3.5),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 150.0),
+        gap_days=16,
+    )
+
+
 def holdout6(seed: int, quick: bool) -> GenConfig:
     """Written at the start of session 3, before any session-3 detector change; only its summary
     line is read, once before and once after that session's changes: a full year from a December
@@ -690,4 +729,46 @@ def holdout13(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(35.0, 140.0),
         gap_days=19,
+    )
+
+
+def holdout14(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 12, before its detector change; only its summary line is
+    read, once before and once after: t(3.2) noise with a wide cv (0.03–0.26), tenants of
+    6–30 leaves in one to five accounts, mid-size leaves (median e^3.8 ≈ 45 USD), a late-spring
+    start, 320 days, deep-ish dev weekends, fees in over half the tenants, batch jobs with
+    weekday sizes, month-end processing on a few leaves, dominant leaves in a quarter of the
+    tenants, a spike-leaning mix, incidents from small to large relative to their leaf, 17
+    days apart."""
+    return GenConfig(
+        name="holdout14",
+        seed=seed + 141_414_141,
+        tenants=10 if quick else 35,
+        days=320,
+        start=date(2022, 5, 2),
+        leaves=(6, 30),
+        accounts=(1, 5),
+        leaf_log_mean=3.8,
+        leaf_log_sigma=1.35,
+        cv=(0.03, 0.26),
+        t_df=3.2,
+        dev_weekend=(0.12, 0.65),
+        prod_weekend=(0.84, 1.02),
+        growth_per_year=(-0.15, 1.35),
+        p_fee_tenant=0.6,
+        fee_multiple=(3.5, 28.0),
+        p_batch_leaf=0.11,
+        batch_p_day=(0.18, 0.68),
+        batch_weekday=(0.58, 1.62),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.3, 2.6),
+        p_dominant_tenant=0.25,
+        dominant_multiple=(5.0, 22.0),
+        credits_per_tenant=(0, 6),
+        incidents=(3, 6),
+        mix={"spike": 0.28, "shift": 0.19, "drift": 0.17, "new": 0.17, "weekend_loop": 0.19},
+        leaf_multiple=(0.8, 3.8),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 150.0),
+        gap_days=17,
     )
