@@ -314,8 +314,9 @@ def test_pooled_factor_grows_with_heavy_tails_reads_only_the_past_and_a_trailing
     heavy = 100 * (1 + 0.05 * rng.standard_t(2.5, size=(30, 200)))
     f_normal, f_heavy = _pooled(normal), _pooled(heavy)
     # Normal noise gives ≈ 1 (two-sided since round 4: the 0.125 σ grid and each series' scale
-    # being estimated from 28 days put it at ~1.1; ~1.16 with the tail extrapolation of
-    # session 6), t(2.5) noise well above: ~1.7 from the 1 % points alone, ~3 extrapolated.
+    # being estimated from 28 days put it at ~1.1; ~1.16 with session 6's extrapolation to
+    # the 0.1 % point, ~1.2 with session 12's to 0.02 %), t(2.5) noise well above: ~1.7 from
+    # the 1 % points alone, ~3.3 extrapolated to 0.1 %, ~4.9 to 0.02 %.
     assert f_normal[150] < 1.2 and f_heavy[150] > 2.5
     with pytest.MonkeyPatch.context() as mp:  # without extrapolation: the 1 % points' ratio
         mp.setattr(pooled, "POOLED_EXTRAPOLATE", 1.0)
@@ -363,7 +364,10 @@ def test_the_pool_spans_pool_window_days_and_steadies_the_factor() -> None:
     assert (jumped[131:242] > 2.0).all() and (jumped[243:] < 1.5).all()
     short = config.model_copy(update={"pool_window_days": 56})
     f56 = pooled_factor(normal, plain_expected(normal, short, None), short)
-    assert (f56[131:186] > 2.0).all() and (f56[187:] < 1.5).all()  # 56 days: forgot it sooner
+    # 56 days: forgot it sooner. Back on normal noise the factor is ~1.2, up to ~1.6 on this
+    # 1,680-cell pool: its 5 %/1 % points are noisy, and the 0.02 % extrapolation (session
+    # 12; 0.1 % before, up to ~1.4) amplifies that noise.
+    assert (f56[131:186] > 2.0).all() and (f56[187:] < 1.7).all()
 
     heavy = 100 * (1 + 0.05 * rng.standard_t(3.0, size=(30, 400)))
     exp = plain_expected(heavy, config, None)
