@@ -316,8 +316,8 @@ def test_pooled_factor_grows_with_heavy_tails_reads_only_the_past_and_a_trailing
     # Normal noise gives ≈ 1 (two-sided since round 4: the 0.125 σ grid and each series' scale
     # being estimated from 28 days put it at ~1.1; ~1.16 with session 6's extrapolation to
     # the 0.1 % point, ~1.2 with session 12's to 0.02 %), t(2.5) noise well above: ~1.7 from
-    # the 1 % points alone, ~3.3 extrapolated to 0.1 %, ~4.9 to 0.02 %.
-    assert f_normal[150] < 1.2 and f_heavy[150] > 2.5
+    # the 1 % points alone, ~3.3 extrapolated to 0.1 %, ~4.9 to 0.02 % (here 1.198 and 4.94).
+    assert f_normal[150] < 1.25 and f_heavy[150] > 2.5
     with pytest.MonkeyPatch.context() as mp:  # without extrapolation: the 1 % points' ratio
         mp.setattr(pooled, "POOLED_EXTRAPOLATE", 1.0)
         plain_normal, plain_heavy = _pooled(normal)[150], _pooled(heavy)[150]
