@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -51,7 +50,11 @@ log = logging.getLogger("costguard_agents.runner")
 
 class _State:
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        # An asyncio lock, taken in the event loop before a pass goes to a worker thread: a
+        # call queued behind a long pass waits without holding one of the worker threads that
+        # sync handlers need (a threading lock taken inside the thread did, and 40 queued
+        # calls starved the pool).
+        self.lock = asyncio.Lock()
         self.last_run: datetime | None = None
         self.last_count: int | None = None
         self.last_error: str | None = None
@@ -133,34 +136,38 @@ def create_runner_app(
     name = agent or agent_name(title)
     metrics = _Metrics(name, interval_s)
 
-    def run_locked(since: date | None = None, trigger: str = "manual") -> Sequence[BaseModel]:
-        with state.lock:
-            metrics.passes.labels(name, trigger).inc()
-            started = time.perf_counter()
-            try:
-                result = run(since)
-            except Exception as exc:
-                state.last_error = f"{type(exc).__name__}: {exc}"
-                metrics.failures.labels(name).inc()
-                raise
-            finally:
-                elapsed = time.perf_counter() - started
-                metrics.duration.labels(name).observe(elapsed)
-                metrics.last_duration.labels(name).set(elapsed)
-            metrics.items.labels(name).inc(len(result))
-            metrics.last_success.labels(name).set_to_current_time()
-            state.last_run, state.last_count, state.last_error = (
-                datetime.now(UTC),
-                len(result),
-                None,
-            )
-            return result
+    def run_pass(since: date | None, trigger: str) -> Sequence[BaseModel]:
+        metrics.passes.labels(name, trigger).inc()
+        started = time.perf_counter()
+        try:
+            result = run(since)
+        except Exception as exc:
+            state.last_error = f"{type(exc).__name__}: {exc}"
+            metrics.failures.labels(name).inc()
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics.duration.labels(name).observe(elapsed)
+            metrics.last_duration.labels(name).set(elapsed)
+        metrics.items.labels(name).inc(len(result))
+        metrics.last_success.labels(name).set_to_current_time()
+        state.last_run, state.last_count, state.last_error = (
+            datetime.now(UTC),
+            len(result),
+            None,
+        )
+        return result
+
+    async def run_locked(since: date | None = None, trigger: str = "manual") -> Sequence[BaseModel]:
+        """One pass in a worker thread, after any pass under way (passes never overlap)."""
+        async with state.lock:
+            return await run_in_threadpool(run_pass, since, trigger)
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(interval_s)
             try:
-                result = await run_in_threadpool(run_locked, None, "scheduled")
+                result = await run_locked(None, "scheduled")
                 log.info("%s: scheduled pass created %d item(s)", title, len(result))
             except Exception:
                 log.exception("%s: scheduled pass failed", title)
@@ -176,8 +183,10 @@ def create_runner_app(
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
 
+    # /healthz and /metrics only read memory: async, so they answer on the event loop even
+    # when every worker thread is busy.
     @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         return {
             "status": "ok",
             "interval_s": interval_s,
@@ -187,13 +196,13 @@ def create_runner_app(
         }
 
     @app.get("/metrics")
-    def prometheus_metrics() -> Response:
+    async def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/run")
     async def run_now(since: date | None = None) -> list[dict[str, Any]]:
         try:
-            result = await run_in_threadpool(run_locked, since)
+            result = await run_locked(since)
         except (BackendError, httpx.TransportError) as exc:
             detail = {"error": "backend_failed", "message": str(exc)}
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail) from exc
