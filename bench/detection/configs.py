@@ -20,7 +20,7 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14))
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -771,4 +771,46 @@ def holdout14(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(30.0, 150.0),
         gap_days=17,
+    )
+
+
+def holdout15(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 13, before its detector change; only its summary line is
+    read, once before and once after: t(3.4) noise with cv 0.04–0.24, tenants of 5–24 leaves in
+    one to four accounts, larger leaves (median e^4.1 ≈ 60 USD), a winter start, 340 days, dev
+    weekends from deep to shallow, fees in over half the tenants, batch jobs on one leaf in six
+    with weekday sizes, month-end processing on a few leaves, dominant leaves in a fifth of the
+    tenants, a balanced mix, incidents from small to large relative to their leaf, 18 days
+    apart."""
+    return GenConfig(
+        name="holdout15",
+        seed=seed + 151_515_157,
+        tenants=10 if quick else 34,
+        days=340,
+        start=date(2022, 1, 10),
+        leaves=(5, 24),
+        accounts=(1, 4),
+        leaf_log_mean=4.1,
+        leaf_log_sigma=1.2,
+        cv=(0.04, 0.24),
+        t_df=3.4,
+        dev_weekend=(0.08, 0.6),
+        prod_weekend=(0.8, 1.0),
+        growth_per_year=(-0.3, 1.3),
+        p_fee_tenant=0.55,
+        fee_multiple=(2.5, 25.0),
+        p_batch_leaf=0.16,
+        batch_p_day=(0.2, 0.7),
+        batch_weekday=(0.6, 1.6),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.3, 2.4),
+        p_dominant_tenant=0.2,
+        dominant_multiple=(4.0, 20.0),
+        credits_per_tenant=(0, 5),
+        incidents=(3, 6),
+        mix={"spike": 0.27, "shift": 0.18, "drift": 0.17, "new": 0.18, "weekend_loop": 0.2},
+        leaf_multiple=(0.75, 3.2),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(28.0, 130.0),
+        gap_days=18,
     )
