@@ -205,6 +205,61 @@ def test_executed_action_badge_and_timeline(
     assert list(trail["to_status"])[-1] == "executed" and "approver" in list(trail["actor"])
 
 
+def stale(at: AppTest, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """``at`` as a tab whose session lost its login (e.g. the UI restarted) with no key in the
+    environment to sign in again from: its buttons are still on screen."""
+    monkeypatch.delenv("COSTGUARD_API_KEY")
+    del at.session_state["costguard_login"]
+    return at
+
+
+EXPIRED = "Your session has expired — sign in again."
+
+
+def test_stale_tab_approve_and_reject_ask_to_sign_in_without_calling_the_api(
+    ui_env: str, seed: Seed, approver: BackendClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anomaly, action = seed()
+    at = load("views/anomaly.py", anomaly=anomaly.id)
+    at.text_input(key=f"comment-{action.id}").input("a reason")
+    ok(stale(at, monkeypatch).button(key=f"approve-{action.id}").click().run())
+    assert EXPIRED in texts(at.warning)
+    assert at.text_input(key="login-key")  # the sign-in page, not the anomaly page
+    ok(at.run())  # the next run: the message was shown once
+    assert EXPIRED not in texts(at.warning)
+    assert approver.get_action(action.id).status == ActionStatus.pending_approval
+
+    monkeypatch.setenv("COSTGUARD_API_KEY", APPROVER_KEY)  # a fresh tab, signed in
+    at = load("views/actions.py")
+    at.text_input(key=f"comment-{action.id}").input("a reason")
+    ok(stale(at, monkeypatch).button(key=f"reject-{action.id}").click().run())
+    assert EXPIRED in texts(at.warning)
+    assert approver.get_action(action.id).status == ActionStatus.pending_approval
+
+
+def test_stale_tab_feedback_asks_to_sign_in_without_calling_the_api(
+    ui_env: str, seed: Seed, approver: BackendClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anomaly, _ = seed()
+    at = load("views/anomaly.py", anomaly=anomaly.id)
+    ok(stale(at, monkeypatch).button(key="feedback-accurate").click().run())
+    assert EXPIRED in texts(at.warning)
+    assert at.text_input(key="login-key")
+    assert not [f for f in approver.list_feedback() if f.anomaly_id == anomaly.id]
+
+
+@pytest.mark.parametrize("page", ["overview", "anomaly", "actions"])
+def test_page_without_a_login_asks_to_sign_in(page: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page run with no login (app.py normally shows the sign-in page first) says so and
+    calls nothing: the backend address here would answer any call with an error."""
+    for name in ("COSTGUARD_API_KEY", "COSTGUARD_UI_TRUST_SSO_HEADER", "COSTGUARD_UI_SSO_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BACKEND_URL", "http://127.0.0.1:9")
+    at = ok(AppTest.from_file(str(APP.parent / "views" / f"{page}.py"), default_timeout=30).run())
+    assert texts(at.warning) == [EXPIRED]
+    assert not at.error
+
+
 def test_login_form_wrong_key_then_viewer_then_sign_out(
     ui_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

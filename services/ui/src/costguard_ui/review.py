@@ -1,7 +1,9 @@
 """Approve / reject / feedback: the button callbacks and the widgets that call them.
 
 Callbacks run before the rerun draws the page, so what is drawn next already shows the new
-state; each leaves a one-shot message (:func:`costguard_ui.session.flash`).
+state; each leaves a one-shot message (:func:`costguard_ui.session.flash`). Each takes its login
+from :func:`costguard_ui.session.signed_in` and, when there is none (a stale tab), returns
+without calling the API: the rerun then shows the sign-in page with the message.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ def _comment(key: str) -> str | None:
 
 def decide(verb: str, action_id: int, comment_key: str) -> None:
     """Approve (comment optional) or reject (comment required as the reason) one action."""
-    login = session.current_login()
+    login = session.signed_in()
+    if login is None:
+        return
     comment = _comment(comment_key)
     if verb == "reject" and not comment:
         session.flash("error", f"Cannot reject action {action_id}: give a reason first.")
@@ -50,7 +54,9 @@ def decide(verb: str, action_id: int, comment_key: str) -> None:
 
 def send_feedback(anomaly_id: str, kind: backend.FeedbackKind) -> None:
     """Post feedback on an anomaly (accurate / not an issue / planned activity) as the caller."""
-    login = session.current_login()
+    login = session.signed_in()
+    if login is None:
+        return
     comment = _comment(f"feedback-comment-{anomaly_id}")
     try:
         backend.post_feedback(login.api_key, anomaly_id, kind, comment)

@@ -18,6 +18,8 @@ from costguard_ui import auth, backend
 LOGIN = "costguard_login"
 FLASH = "costguard_flash"
 NO_AUTO = "costguard_no_auto_login"
+#: Flashed (see :func:`signed_in`) when a button or page needs a login and there is none.
+SIGNED_OUT = "Your session has expired — sign in again."
 #: Seconds between automatic refreshes of each page's data (``COSTGUARD_UI_REFRESH_S``, 0: off).
 DEFAULT_REFRESH_S = 30.0
 
@@ -52,6 +54,19 @@ def current_login() -> auth.Login | None:
         st.error(str(exc))
         return None
     st.session_state[LOGIN] = login
+    return login
+
+
+def signed_in() -> auth.Login | None:
+    """The login a button callback or a page needs (:func:`current_login`); ``None`` after
+    flashing :data:`SIGNED_OUT` when there is none, so the caller returns without calling the
+    API and the next run draws the sign-in page with that message.
+
+    A tab can outlive its login: its session state lost (e.g. the UI restarted), or signed out,
+    with no environment or SSO key to sign in from again."""
+    login = current_login()
+    if login is None:
+        flash("warning", SIGNED_OUT)
     return login
 
 

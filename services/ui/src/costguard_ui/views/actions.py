@@ -9,8 +9,10 @@ from costguard_ui import backend, review, session, tables
 
 @st.fragment(run_every=session.refresh_interval())
 def actions() -> None:
-    login = session.current_login()
+    login = session.signed_in()
     session.show_flash()
+    if login is None:
+        return
     try:
         with st.spinner("Loading from the backend…"), backend.make_client(login.api_key) as client:
             data = backend.load_dashboard(client)

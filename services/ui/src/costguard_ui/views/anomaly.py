@@ -89,8 +89,10 @@ def _actions(client: BackendClient, anomaly: AnomalyPublic, can_review: bool) ->
 
 @st.fragment(run_every=session.refresh_interval())
 def details(anomaly_id: str) -> None:
-    login = session.current_login()
+    login = session.signed_in()
     session.show_flash()
+    if login is None:
+        return
     try:
         with st.spinner("Loading from the backend…"), backend.make_client(login.api_key) as client:
             anomaly = client.get_anomaly(anomaly_id)
@@ -142,11 +144,15 @@ def _pick(client: BackendClient) -> str | None:
 
 
 st.title("CostGuard — anomaly")
-try:
-    with backend.make_client(session.current_login().api_key) as _client:
-        _chosen = _pick(_client)
-except Exception as _exc:  # noqa: BLE001 - backend_failure re-raises anything not HTTP
-    session.backend_failure(_exc)
-    _chosen = None
+_login = session.signed_in()
+_chosen: str | None = None
+if _login is None:
+    session.show_flash()
+else:
+    try:
+        with backend.make_client(_login.api_key) as _client:
+            _chosen = _pick(_client)
+    except Exception as _exc:  # noqa: BLE001 - backend_failure re-raises anything not HTTP
+        session.backend_failure(_exc)
 if _chosen:
     details(_chosen)

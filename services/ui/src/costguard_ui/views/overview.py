@@ -42,7 +42,7 @@ def _spend(client) -> None:
     )
 
 
-def _anomalies_and_actions(client) -> None:
+def _anomalies_and_actions(client, api_key: str) -> None:
     data = backend.load_dashboard(client)
     summary = tables.summarize(data.open_anomalies, data.pending, data.executed)
     if summary.open_anomalies == 0:
@@ -81,7 +81,7 @@ def _anomalies_and_actions(client) -> None:
         "Estimated, executed (USD/month)", tables.usd(summary.executed_monthly_saving_usd)
     )
     cols[1].metric("Estimated, awaiting approval (USD/month)", tables.usd(pending_est))
-    realized, realized_help = _realized(session.current_login().api_key)
+    realized, realized_help = _realized(api_key)
     cols[2].metric("Realized (USD)", realized, help=realized_help)
     if data.recent_anomalies:
         st.subheader("Recent anomalies")
@@ -114,10 +114,13 @@ def _realized(api_key: str) -> tuple[str, str]:
 
 @st.fragment(run_every=session.refresh_interval())
 def overview() -> None:
-    login = session.current_login()
+    login = session.signed_in()
+    if login is None:
+        session.show_flash()
+        return
     try:
         with st.spinner("Loading from the backend…"), backend.make_client(login.api_key) as client:
-            _anomalies_and_actions(client)
+            _anomalies_and_actions(client, login.api_key)
             _spend(client)
     except Exception as exc:  # noqa: BLE001 - backend_failure re-raises anything not HTTP
         session.backend_failure(exc)
