@@ -417,12 +417,14 @@ def test_a_drift_is_not_raised_again_while_the_monitors_learn_it(monkeypatch) ->
     it on day 76; eight days later total spend's weekday median had learnt half of it, and its
     drift rule raised it again, beyond the 7-day cooldown. Runs that started in the 4 weeks
     before (the weekday median's memory, ``gaps.incident_memory_days``) now count as the
-    incident lingering (session 4). Since session 9 (single-day bound 6.5) its service in its
-    account raises it a day earlier, on day 75."""
+    incident lingering (session 4). Since session 9 (single-day bound 6.5) it is raised a day
+    earlier, on day 75: by its service in its account until session 13, by its service since
+    (the pool no longer counts a drift's consecutive cells, ``pooled.POOLED_RUN_CUT``, so the
+    service's own single-day bound is lower; the same day, impact and root cause)."""
     bumps = {("i-web-1", d): 1.5 * 80 * min(1.0, (d - 69) / 14) for d in range(70, 120)}
     frame = frames.make_frame(120, bumps=bumps)
     found = [(a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame)]
-    service = {"ServiceName": "Amazon EC2", "SubAccountId": "prod"}
+    service = {"ServiceName": "Amazon EC2"}
     assert found == [(frames.START + timedelta(days=75), service, "i-web-1")]
     # With the old memory (the cooldown alone) the same drift came back on total spend.
     monkeypatch.setattr(detector, "incident_memory_days", lambda config: config.cooldown_days)

@@ -59,7 +59,8 @@ class DetectorConfig(BaseModel):
         gt=0,
         title="Robust z bound",
         description="The excess must also exceed this many robust standard deviations (1.4826 × "
-        "MAD of the monitor's residuals over the scale window).",
+        "MAD of the monitor's residuals over the scale window). The two-day rule asks 1.25 × "
+        "this on the first day and 0.75 × this on the second (baseline.TWO_DAY_FIRST/_SECOND).",
     )
     season_weeks: int = Field(
         default=4,
@@ -121,9 +122,10 @@ class DetectorConfig(BaseModel):
         title="Single-day bound",
         description="A rise seen on one day only must exceed this robust z times the frame's "
         "pooled tail factor (≥ 1, from both tails of all its series' residuals; see "
-        "pooled.py), and the series' own tail bound; a rise past z_threshold on two "
-        "consecutive days is flagged on the second. On a monitor summing leaves, a rise "
-        "flagged on this bound alone also needs one leaf past it against its own baseline.",
+        "pooled.py), and the series' own tail bound; a rise past 1.25 × z_threshold on one "
+        "day and 0.75 × z_threshold on the next is flagged on the second. On a monitor "
+        "summing leaves, a rise flagged on this bound alone also needs one leaf past it "
+        "against its own baseline.",
     )
     tail_window_days: int = Field(
         default=56,
