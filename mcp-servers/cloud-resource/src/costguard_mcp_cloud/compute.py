@@ -15,6 +15,7 @@ Anything else raises ``ValueError`` naming the expected form.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from costguard_mcp_cloud.plans import CloudCall, CloudCallPlan, Provider, single_call_plan
 
@@ -146,7 +147,7 @@ def rightsize_plan(
         what = f"EC2 instance {iid}"
     elif provider == "gcp":
         url, zone = _gce_instance_url(resource_id)
-        body = {"machineType": f"zones/{zone}/machineTypes/{target_type}"}
+        body: dict[str, Any] = {"machineType": f"zones/{zone}/machineTypes/{target_type}"}
         steps = [
             CloudCall(
                 service="compute",

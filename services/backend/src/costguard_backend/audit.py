@@ -63,7 +63,7 @@ def _lock_head(session: Session) -> tuple[int, str]:
     if locked.rowcount == 0:  # first entry (or the table was reset): start at the genesis hash
         conn.execute(sa.insert(AuditHead).values(id=HEAD_ID, seq=0, last_hash=GENESIS))
     row = conn.execute(
-        select(AuditHead.seq, AuditHead.last_hash).where(col(AuditHead.id) == HEAD_ID)
+        select(col(AuditHead.seq), col(AuditHead.last_hash)).where(col(AuditHead.id) == HEAD_ID)
     ).one()
     return int(row[0]), str(row[1])
 

@@ -22,7 +22,13 @@ from costguard_backend.errors import FieldError, NotFoundError, check_lengths
 from costguard_backend.models import Action, Anomaly, Approval, RootCause
 from costguard_backend.outbox import ACTION_APPROVED, APPROVAL_REQUESTED, enqueue
 from costguard_backend.policy import Policy, PolicyViolation, check_daily_limit, check_proposal
-from costguard_backend.workflow import TransitionError, bump_version, record_audit, transition
+from costguard_backend.workflow import (
+    AuditContext,
+    TransitionError,
+    bump_version,
+    record_audit,
+    transition,
+)
 
 
 def _anomaly_public(session: Session, anomalies: list[Anomaly]) -> list[wire.AnomalyPublic]:
@@ -171,7 +177,9 @@ def list_anomalies(
     if min_impact is not None:
         conditions.append(col(Anomaly.impact_usd) >= min_impact)
     if service:
-        cause = exists().where(RootCause.anomaly_id == Anomaly.id, RootCause.ServiceName == service)
+        cause = exists().where(
+            col(RootCause.anomaly_id) == col(Anomaly.id), col(RootCause.ServiceName) == service
+        )
         conditions.append(or_(col(Anomaly.scope_service_name) == service, cause))
     count = session.scalar(select(func.count()).select_from(Anomaly).where(*conditions)) or 0
     stmt = (
@@ -280,7 +288,7 @@ def create_action(
         ) from exc
     session.add(action)
     session.flush()
-    audit = {"request_id": request_id, "image_digest": image_digest}
+    audit: AuditContext = {"request_id": request_id, "image_digest": image_digest}
     record_audit(
         session,
         entity_type="action",
@@ -334,14 +342,14 @@ def decide(
         raise TransitionError("invalid_transition", action.status, target.value)
     previous = set(
         session.scalars(
-            select(Approval.approver).where(
+            select(col(Approval.approver)).where(
                 col(Approval.action_id) == action_id, col(Approval.decision) == "approved"
             )
         )
     )
     if actor in previous:
         raise TransitionError("duplicate_approver", action.status, S.approved.value)
-    audit = {"request_id": request_id, "image_digest": image_digest}
+    audit: AuditContext = {"request_id": request_id, "image_digest": image_digest}
     if not approve:
         transition(
             session,

@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import sqlalchemy as sa
@@ -106,12 +107,16 @@ class OutboxWorker:
         """Attempt every due pending row once; return how many were attempted."""
         now = now or utcnow()
         with Session(self.engine) as session:
-            due = session.scalars(
-                select(Outbox.id)
-                .where(col(Outbox.status) == "pending", col(Outbox.next_attempt_at) <= now)
-                .order_by(col(Outbox.id))
-                .limit(100)
-            ).all()
+            # ``Outbox.id`` is ``int | None`` only for unsaved rows; a stored primary key is an int.
+            due = cast(
+                "Sequence[int]",
+                session.scalars(
+                    select(col(Outbox.id))
+                    .where(col(Outbox.status) == "pending", col(Outbox.next_attempt_at) <= now)
+                    .order_by(col(Outbox.id))
+                    .limit(100)
+                ).all(),
+            )
         return sum(1 for row_id in due if self._attempt(row_id, now))
 
     def _claim(self, session: Session, row_id: int, now: datetime) -> bool:

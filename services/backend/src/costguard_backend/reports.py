@@ -15,7 +15,6 @@ False); a stored delivery whose outcome no longer matches the action is refused
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from costguard_core import models as wire
 from costguard_core.models import ActionStatus as S
@@ -28,7 +27,7 @@ from costguard_backend.dispatch import ACTION_FINISHED
 from costguard_backend.models import Action, WebhookDelivery
 from costguard_backend.outbox import enqueue
 from costguard_backend.policy import Policy, PolicyViolation, check_image_digest
-from costguard_backend.workflow import TransitionError, record_audit, transition
+from costguard_backend.workflow import AuditContext, TransitionError, record_audit, transition
 
 
 class ReplayError(Exception):
@@ -81,7 +80,7 @@ def apply_report(
             request_id=request_id,
             image_digest=digest,
         ) from exc
-    audit: dict[str, Any] = {"request_id": request_id, "image_digest": image_digest}
+    audit: AuditContext = {"request_id": request_id, "image_digest": image_digest}
     try:
         if action.status == S.approved:
             transition(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from costguard_core.models import ActionStatus as S
 from sqlalchemy import event, update
@@ -75,6 +75,14 @@ class TransitionError(Exception):
 
 def can_transition(current: str, to: str) -> bool:
     return S(to) in ALLOWED[S(current)]
+
+
+class AuditContext(TypedDict):
+    """The request-level audit fields, passed on as ``**audit`` to ``record_audit``,
+    ``transition``, ``bump_version`` and ``crud.refuse``."""
+
+    request_id: str | None
+    image_digest: str | None
 
 
 def record_audit(

@@ -13,9 +13,9 @@ dismissed shapes and to tune sensitivity (``costguard_core.detection.feedback``)
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, cast
 
-from costguard_core.models import FeedbackCreate, FeedbackItem, FeedbackPublic
+from costguard_core.models import FeedbackCreate, FeedbackItem, FeedbackKind, FeedbackPublic
 from costguard_core.models import RootCause as WireRootCause
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
@@ -113,7 +113,7 @@ def list_feedback(
     return [
         FeedbackItem(
             anomaly_id=a.id,
-            kind=fb.kind,  # type: ignore[arg-type]  (stored from a validated FeedbackKind)
+            kind=cast(FeedbackKind, fb.kind),  # stored from a validated FeedbackKind
             scope=a.scope,
             start=a.start,
             expected_cost=a.expected_cost,
