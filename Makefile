@@ -32,6 +32,7 @@ test: install tools
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy packages/*/src services/*/src mcp-servers/*/src src
 
 format: install
 	.venv/bin/ruff format .

@@ -71,7 +71,7 @@ def list_usage(client: Any, scope: str, start: date, end: date, metric: str) -> 
 
 def _first(props: dict[str, Any], *names: str) -> Any:
     for name in names:
-        value = props
+        value: Any = props
         for part in name.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if value not in (None, ""):

@@ -41,7 +41,7 @@ def decide(verb: str, action_id: int, comment_key: str) -> None:
                 action = client.approve(action_id, comment=comment)
                 who = action.approved_by
             else:
-                action = client.reject(action_id, comment)
+                action = client.reject(action_id, comment or "")  # not empty: checked above
                 who = action.rejected_by
     except BackendError as exc:
         session.flash("error", backend.describe_error(exc, verb, action_id))

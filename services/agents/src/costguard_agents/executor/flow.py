@@ -21,7 +21,7 @@ backend audits each), ``prechecks``, ``phases``, ``verification``, ``summary``; 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from costguard_core.models import ActionPublic, ExecutionReport
@@ -66,7 +66,7 @@ class _Run:
                 "allowed_image_digests",
                 f"executor image {self.s.IMAGE_DIGEST!r} is not in the policy's allowed digests",
             )
-        ids = [rid for rid, _, _ in jobs if rid] or [self.action.resource_id]
+        ids: list[str | None] = [rid for rid, _, _ in jobs if rid] or [self.action.resource_id]
         spends = []
         for rid in [r for r in ids if r]:
             spend = await anyio.to_thread.run_sync(pre.recent_spend, self.s, rid)
@@ -206,7 +206,7 @@ async def build_report(
     if result["plans"]:
         result["plan"] = result["plans"][0]
         result["summary"] = "; ".join(p.get("summary", "") for p in result["plans"])[:2000]
-    status = "failed" if "error" in result else "executed"
+    status: Literal["executed", "failed"] = "failed" if "error" in result else "executed"
     if status == "failed":
         result.setdefault("rolled_back", False)
     return ExecutionReport(

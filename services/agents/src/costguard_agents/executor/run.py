@@ -64,8 +64,12 @@ def deliver_report(report: ExecutionReport, settings: ExecutorSettings) -> dict[
         retry=retry_if_exception(_transient),
         reraise=True,
     )
+    # ExecutorSettings' validator sets the secret (the dev one locally) or refuses to start.
+    secret = settings.ARCHESTRA_WEBHOOK_SECRET
+    if not secret:
+        raise ValueError("ARCHESTRA_WEBHOOK_SECRET is not set")
     with BackendClient(settings.BACKEND_URL, timeout=settings.BACKEND_TIMEOUT_S) as client:
         for attempt in retrying:
             with attempt:
-                return client.report_execution(report, secret=settings.ARCHESTRA_WEBHOOK_SECRET)
+                return client.report_execution(report, secret=secret)
     raise AssertionError("unreachable: tenacity either returns or reraises")
