@@ -148,9 +148,7 @@ def pooled_factor(
         # A cell right after one of its series' cells beyond POOLED_RUN_CUT is left out: a
         # level shift, a drift or a mispredicted month charge is a run of such cells, noise
         # seldom is (session 13).
-        previous = np.concatenate([np.full((len(u), 1), -np.inf), u[:, :-1]], axis=1)
-        valid &= ~(previous > POOLED_RUN_CUT)
-        u = np.where(valid, u, -np.inf)
+        valid[:, 1:] &= u[:, :-1] <= POOLED_RUN_CUT  # u is read below only where valid
     # Per day, how many valid cells lie beyond each grid point (|residual|, σ units).
     bins = np.searchsorted(_GRID, u[valid], side="left")  # cells with u > _GRID[b-1]
     days = np.nonzero(valid)[1]
