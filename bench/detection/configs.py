@@ -20,7 +20,9 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+HOLDOUTS = tuple(
+    f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+)
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -848,4 +850,46 @@ def holdout15(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(28.0, 130.0),
         gap_days=18,
+    )
+
+
+def holdout16(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 14, before its detector change; only its summary line is
+    read, once before and once after: t(3.1) noise with cv 0.05–0.22, tenants of 7–28 leaves in
+    two to six accounts, smaller leaves (median e^3.6 ≈ 37 USD) with a wide spread, an autumn
+    start, 300 days, dev weekends from deep to shallow, fees in two tenants in three, batch jobs
+    on one leaf in seven with weekday sizes, month-end processing on a few leaves, dominant
+    leaves in a sixth of the tenants, a drift- and loop-leaning mix, incidents from small to
+    large relative to their leaf, 20 days apart."""
+    return GenConfig(
+        name="holdout16",
+        seed=seed + 161_616_163,
+        tenants=10 if quick else 32,
+        days=300,
+        start=date(2022, 10, 5),
+        leaves=(7, 28),
+        accounts=(2, 6),
+        leaf_log_mean=3.6,
+        leaf_log_sigma=1.45,
+        cv=(0.05, 0.22),
+        t_df=3.1,
+        dev_weekend=(0.1, 0.7),
+        prod_weekend=(0.82, 1.0),
+        growth_per_year=(-0.25, 1.1),
+        p_fee_tenant=0.67,
+        fee_multiple=(3.0, 30.0),
+        p_batch_leaf=0.14,
+        batch_p_day=(0.15, 0.6),
+        batch_weekday=(0.65, 1.5),
+        p_month_end_leaf=0.06,
+        month_end_multiple=(1.4, 2.8),
+        p_dominant_tenant=0.17,
+        dominant_multiple=(4.0, 24.0),
+        credits_per_tenant=(0, 6),
+        incidents=(2, 6),
+        mix={"spike": 0.2, "shift": 0.17, "drift": 0.22, "new": 0.17, "weekend_loop": 0.24},
+        leaf_multiple=(0.8, 3.4),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 140.0),
+        gap_days=20,
     )
