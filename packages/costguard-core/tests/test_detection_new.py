@@ -335,16 +335,44 @@ def test_pooled_factor_grows_with_heavy_tails_reads_only_the_past_and_a_trailing
     # median's 28 + 7 days, and 5 more, gives the same factor on its last 5 days.
     np.testing.assert_allclose(_pooled(heavy[:, 20:])[-5:], f_heavy[-5:])
     # Both tails are pooled (round 4): a few incidents (0.2 % of the 1,680 cells) move it
-    # little (≤ 5 % from the 1 % point alone, ~11 % extrapolated: they sit in the top 1 %),
-    # while a frame-wide jump (every series on two days, 3.6 %) raises it for the window.
+    # little (≤ 5 % from the 1 % point alone; extrapolated ~11 % with the two-point index,
+    # ~22 % with Hill's since session 14, which weighs every cell beyond the 5 % point and so
+    # these three at ~40 σ, counted as 30), while a frame-wide jump (every series on two
+    # days, 3.6 %) raises it for the window.
     spiked = normal.copy()
     spiked[0, 120] *= 3
     spiked[5, 130] *= 3
     spiked[9, 140] *= 3
-    assert _pooled(spiked)[150] <= f_normal[150] * 1.15
+    assert _pooled(spiked)[150] <= f_normal[150] * 1.25
     everywhere = normal.copy()
     everywhere[:, [120, 130]] *= 3
     assert _pooled(everywhere)[150] > 1.5 * f_normal[150]
+
+
+def test_hill_index_of_the_pooled_histogram_matches_the_draws() -> None:
+    """The pooled tail index (session 14) is Hill's estimate read from the pool's histogram on
+    the 0.125 σ grid: over the cells beyond the point 5 % of them exceed, the mean of
+    ln(u / u0). Trapezoids across each grid step keep it within 0.01 of the estimate from the
+    draws themselves (the steps' left counts alone read normal draws' 0.168 as 0.19); the
+    normal's is the reference ``HILL_NORMAL``."""
+    grid = pooled._GRID
+    rng = np.random.default_rng(8)
+    draws = {
+        "normal": np.abs(rng.normal(size=200_000)),
+        "t6": np.abs(rng.standard_t(6, size=200_000)),
+        "t3": np.abs(rng.standard_t(3, size=200_000)),
+    }
+    read = {}
+    for name, u in draws.items():
+        u = u / (1.2533 * u.mean())  # σ units, as the pool standardizes residuals
+        counts = np.bincount(np.searchsorted(grid, u, side="left"), minlength=len(grid) + 1)
+        over = counts[::-1].cumsum()[::-1][1:].astype(float)[:, None]  # cells beyond grid[k]
+        read[name] = pooled._hill(over, over / len(u), np.array([0.05]), np.array([True]))[0]
+        u0 = np.quantile(u, 0.95)
+        exact = np.mean(np.log(u[u > u0] / u0))
+        assert abs(read[name] - exact) < 0.01, name
+    assert abs(read["normal"] - pooled.HILL_NORMAL) < 0.01
+    assert read["normal"] < read["t6"] - 0.05 and read["t6"] < read["t3"] - 0.05
 
 
 def test_the_pool_spans_pool_window_days_and_steadies_the_factor() -> None:

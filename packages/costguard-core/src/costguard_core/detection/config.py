@@ -117,7 +117,7 @@ class DetectorConfig(BaseModel):
         description="Days are not judged until the scale window holds this many residuals.",
     )
     single_day_z: float = Field(
-        default=6.5,
+        default=7.0,
         gt=0,
         title="Single-day bound",
         description="A rise seen on one day only must exceed this robust z times the frame's "
