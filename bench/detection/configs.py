@@ -1,4 +1,4 @@
-"""The benchmark configurations (dev2 .. dev7: development only, not in run.py).
+"""The benchmark configurations (dev2 .. dev9: development only, not in run.py).
 
 ``main`` is the one the detector was developed against. ``holdout`` differs in seed, tenant and
 leaf counts, noise level and tails, weekend depth, batch-job share, incident sizes, start date,

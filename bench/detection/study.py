@@ -1,6 +1,6 @@
 """Development aid: CostGuard's score on one config, its false alarms and misses.
 
-    .venv/bin/python bench/detection/study.py main|dev2|...|dev8 [--list] [--one-frame]
+    .venv/bin/python bench/detection/study.py main|dev2|...|dev9 [--list] [--one-frame]
 
 Never run it on a holdout config (bench/README.md "What was tuned on what").
 """
