@@ -202,9 +202,13 @@ def _grid_quantile(rate: np.ndarray, prob: np.ndarray, days: np.ndarray) -> np.n
     (``rate[grid, day]``) is at most ``prob`` (one per selected day): the pooled point that
     share of the cells exceed in absolute value (σ units). Past the grid's end (more than
     ``prob`` of the cells beyond 30 σ): the grid's end."""
+    return _GRID[_grid_index(rate, prob, days)]
+
+
+def _grid_index(rate: np.ndarray, prob: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """``_grid_quantile``'s point as its index in ``_GRID``."""
     below = rate[:, days] <= prob
-    k = np.argmax(below, axis=0)
-    return np.where(below.any(axis=0), _GRID[k], _GRID[-1])
+    return np.where(below.any(axis=0), np.argmax(below, axis=0), len(_GRID) - 1)
 
 
 def _hill(over: np.ndarray, rate: np.ndarray, prob: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -214,9 +218,7 @@ def _hill(over: np.ndarray, rate: np.ndarray, prob: np.ndarray, days: np.ndarray
     ends) × (its width in ln u), divided by the cells beyond u0; a cell beyond the grid's end
     (30 σ) counts as 30 σ. ``over`` is ``(grid, selected days)``; ``rate``/``days`` as for
     ``_grid_quantile``. 0 where no cell lies beyond u0."""
-    below = rate[:, days] <= prob
-    # u0's grid index per day (the grid's end when more than ``prob`` lie beyond it).
-    start = np.where(below.any(axis=0), np.argmax(below, axis=0), len(_GRID) - 1)
+    start = _grid_index(rate, prob, days)  # u0's
     step = np.diff(np.log(_GRID[1:]))  # widths of grid steps 1..end (ln u; _GRID[0] is 0)
     # Trapezoids: the count falls across a step, and the step's left count alone would read
     # normal draws' index 0.19 instead of 0.17.
