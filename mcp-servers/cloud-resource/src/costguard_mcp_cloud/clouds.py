@@ -38,7 +38,7 @@ def bigquery_client(project_id: str) -> bigquery.Client:
         return bigquery.Client(project=project_id)
     return bigquery.Client(
         project=project_id,
-        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        credentials=AnonymousCredentials(),
         client_options=ClientOptions(api_endpoint=endpoint),
     )
 

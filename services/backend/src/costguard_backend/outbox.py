@@ -126,7 +126,7 @@ class OutboxWorker:
             update(Outbox)
             .where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
             .where(col(Outbox.next_attempt_at) <= now)
-            .values(next_attempt_at=lease, attempts=Outbox.attempts + 1)  # type: ignore[operator]
+            .values(next_attempt_at=lease, attempts=col(Outbox.attempts) + 1)
         )
         session.commit()
         return claimed.rowcount == 1  # type: ignore[attr-defined]

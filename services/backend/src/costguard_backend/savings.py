@@ -146,7 +146,7 @@ def _newest_loaded(session: Session, filters: list[dict[str, str | None]], curre
         col(CostDaily.BillingCurrency) == currency
     )
     if providers:
-        stmt = stmt.where(col(CostDaily.ProviderName).in_(sorted(providers)))  # type: ignore[arg-type]
+        stmt = stmt.where(col(CostDaily.ProviderName).in_(sorted(providers)))
     return session.scalar(stmt)
 
 

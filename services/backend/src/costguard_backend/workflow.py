@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 
 from costguard_core.models import ActionStatus as S
 from sqlalchemy import event, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from costguard_backend import metrics
 from costguard_backend.audit import remember_order
@@ -149,7 +149,7 @@ def transition(
     now = utcnow()
     result = session.execute(
         update(Action)
-        .where(Action.id == action.id, Action.version == action.version)  # type: ignore[arg-type]
+        .where(col(Action.id) == action.id, col(Action.version) == action.version)
         .values(status=to.value, version=action.version + 1, updated_at=now, **dict(values or {}))
         .execution_options(synchronize_session=False)
     )
@@ -195,7 +195,7 @@ def bump_version(
     optimistic lock as ``transition``; raises ``TransitionError("concurrent_update")``."""
     result = session.execute(
         update(Action)
-        .where(Action.id == action.id, Action.version == action.version)  # type: ignore[arg-type]
+        .where(col(Action.id) == action.id, col(Action.version) == action.version)
         .values(version=action.version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -212,5 +212,5 @@ class DetectorConfig(BaseModel):
         """Severity of a summed impact: the highest tier whose lower bound it reaches."""
         for name in ("critical", "high", "medium"):
             if impact_usd >= self.severity_tiers_usd[name]:
-                return name  # type: ignore[return-value]
+                return name
         return "low"
