@@ -20,7 +20,9 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16))
+HOLDOUTS = tuple(
+    f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
+)
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -928,4 +930,46 @@ def holdout16(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(30.0, 140.0),
         gap_days=20,
+    )
+
+
+def holdout17(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 15, before any detector change; only its summary line is
+    read, once before and once after: t(3.7) noise with cv 0.03–0.2, tenants of 8–36 leaves in
+    one to five accounts, mid-size leaves (median e^4.0 ≈ 55 USD) with a wide spread, a spring
+    start, 320 days, dev weekends from deep to mild, fees in half the tenants, batch jobs on one
+    leaf in ten with weekday sizes, month-end processing on a few leaves, dominant leaves in a
+    fifth of the tenants, a spike- and shift-leaning mix, incidents from small to large
+    relative to their leaf, 22 days apart."""
+    return GenConfig(
+        name="holdout17",
+        seed=seed + 171_717_177,
+        tenants=10 if quick else 33,
+        days=320,
+        start=date(2024, 4, 22),
+        leaves=(8, 36),
+        accounts=(1, 5),
+        leaf_log_mean=4.0,
+        leaf_log_sigma=1.3,
+        cv=(0.03, 0.2),
+        t_df=3.7,
+        dev_weekend=(0.15, 0.75),
+        prod_weekend=(0.85, 1.05),
+        growth_per_year=(-0.1, 1.4),
+        p_fee_tenant=0.5,
+        fee_multiple=(4.0, 35.0),
+        p_batch_leaf=0.1,
+        batch_p_day=(0.2, 0.65),
+        batch_weekday=(0.7, 1.4),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.3, 2.6),
+        p_dominant_tenant=0.2,
+        dominant_multiple=(5.0, 30.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.27, "shift": 0.23, "drift": 0.18, "new": 0.14, "weekend_loop": 0.18},
+        leaf_multiple=(0.9, 3.6),
+        monitor_fraction=(0.25, 1.1),
+        min_excess_usd=(35.0, 150.0),
+        gap_days=22,
     )
