@@ -1,5 +1,6 @@
 """Slack through slack-sdk against a local HTTP server playing the Web API and response_url:
-alert shape, signed and forged button clicks, thread replies, routing and the daily digest."""
+alert shape, signed and forged button clicks (a decision and its message update in one commit;
+the response_url masked in the outbox listing), thread replies, routing and the daily digest."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 from costguard_backend.main import create_app
+from costguard_backend.models import Outbox
 from costguard_backend.outbox import OutboxWorker
 from costguard_core.signing import signed_headers
 from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
+from sqlmodel import Session, col, select
 
 SIGNING_SECRET = "test-slack-signing-secret"
 
@@ -142,6 +145,90 @@ def test_alert_has_anomaly_facts_and_buttons_and_keeps_its_ts(
     ]
     rows = app_client.get("/api/v1/outbox", headers=h.auth("viewer")).json()["data"]
     assert rows[0]["payload"]["slack"] == {"channel": "Ccostguard", "ts": "1700000000.000001"}
+
+
+def _slack_responses(engine) -> list[dict]:
+    """The stored payloads of the ``slack_response`` rows, oldest first."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Outbox).where(Outbox.kind == "slack_response").order_by(col(Outbox.id))
+        )
+        return [dict(r.payload) for r in rows]
+
+
+class _Died(Exception):
+    """The backend process dying (a crash, a kill) at that point."""
+
+
+def test_decision_and_its_message_update_are_one_commit(
+    app_client, h, engine, slack_server, monkeypatch
+):
+    # The click's first commit goes through, then the process dies: what that commit wrote is
+    # all that is left. Committed apart (decision, then the slack_response row), the decision
+    # would stand and the clicked message would keep its buttons forever.
+    action = h.new_action(app_client)
+    commit, commits = Session.commit, []
+
+    def commit_then_die(session: Session) -> None:
+        commits.append(session)
+        if len(commits) > 1:
+            raise _Died("a dead process commits nothing more")
+        commit(session)
+        raise _Died("died right after the first commit")
+
+    monkeypatch.setattr(Session, "commit", commit_then_die)
+    with pytest.raises(_Died):
+        _click(app_client, slack_server, action["id"])
+    monkeypatch.undo()
+    assert len(commits) == 1
+    assert _state(engine, action["id"])[0] == ("approved", 3)
+    responses = _slack_responses(engine)
+    assert [(r["outcome"], r["actor"]) for r in responses] == [("approved", "approver")]
+    assert responses[0]["response_url"] == f"{slack_server.url}/respond/T1/B1"
+
+
+def test_click_refused_by_the_policy_is_answered_on_its_own(cfg, h, engine, slack_server, tmp_path):
+    # crud.refuse rolls the decision back and commits its own policy_block audit event; the
+    # refusal's slack_response row is then written by itself.
+    path = tmp_path / "policy.yaml"
+    path.write_text("max_actions_per_day: 0\n")
+    with TestClient(create_app(cfg.model_copy(update={"POLICY_FILE": str(path)}))) as client:
+        action = h.new_action(client)
+        assert _click(client, slack_server, action["id"]).status_code == 200
+        trail = client.get(
+            "/api/v1/audit-events",
+            params={"entity_type": "action", "entity_id": str(action["id"])},
+            headers=h.auth("viewer"),
+        ).json()["data"]
+    assert _state(engine, action["id"])[0] == ("pending_approval", 2)
+    assert trail[-1]["action"] == "policy_block"
+    assert trail[-1]["detail"]["rule"] == "max_actions_per_day"
+    [response] = _slack_responses(engine)
+    assert response["outcome"] == "refused" and "max_actions_per_day" in response["error"]
+    OutboxWorker(engine, cfg).deliver_due()
+    [update] = slack_server.responses
+    assert update["body"]["response_type"] == "ephemeral"
+    assert "max_actions_per_day" in update["body"]["text"]
+
+
+def test_viewers_do_not_see_the_response_url(app_client, h, cfg, engine, slack_server):
+    # A response_url lets whoever holds it post into the channel (for 30 minutes, 5 times): the
+    # outbox listing masks it for every caller; the stored row keeps it for the delivery.
+    action = h.new_action(app_client)
+    _click(app_client, slack_server, action["id"])
+    url = f"{slack_server.url}/respond/T1/B1"
+    for role in ("viewer", "admin"):
+        resp = app_client.get(
+            "/api/v1/outbox", params={"kind": "slack_response"}, headers=h.auth(role)
+        )
+        assert resp.status_code == 200
+        assert url not in resp.text and "/respond/" not in resp.text
+        [row] = resp.json()["data"]
+        assert row["payload"]["response_url"] == "[redacted]"
+        assert row["payload"]["outcome"] == "approved"
+    assert [r["response_url"] for r in _slack_responses(engine)] == [url]
+    OutboxWorker(engine, cfg).deliver_due()
+    assert [r["path"] for r in slack_server.responses] == ["/respond/T1/B1"]
 
 
 def test_signed_click_approves_and_updates_the_message(app_client, h, cfg, engine, slack_server):

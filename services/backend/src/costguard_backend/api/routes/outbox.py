@@ -1,4 +1,8 @@
-"""``GET /api/v1/outbox``: outbound notifications and their delivery state (admin and viewers)."""
+"""``GET /api/v1/outbox``: outbound notifications and their delivery state (admin and viewers).
+
+Payload values that are capabilities rather than data are shown as ``[redacted]`` to every
+caller (``SECRET_KEYS``); the stored row keeps them, since its delivery needs them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from costguard_core.models import Page
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from sqlalchemy import func, select
 from sqlmodel import col
 
@@ -15,6 +19,11 @@ from costguard_backend.api.deps import Reader, SessionDep
 from costguard_backend.models import Outbox
 
 router = APIRouter(prefix="/outbox", tags=["outbox"])
+
+#: Top-level payload keys masked in the listing. ``response_url`` (``slack_response`` rows): a
+#: Slack URL that lets whoever holds it post into the channel, and viewers may read this list.
+SECRET_KEYS = frozenset({"response_url"})
+REDACTED = "[redacted]"
 
 
 class OutboxPublic(BaseModel):
@@ -32,6 +41,12 @@ class OutboxPublic(BaseModel):
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
+
+    @field_validator("payload")
+    @classmethod
+    def _redact(cls, payload: dict[str, Any]) -> dict[str, Any]:
+        # A new dict: the row's own payload (an ORM attribute) must keep the real value.
+        return {k: REDACTED if k in SECRET_KEYS else v for k, v in payload.items()}
 
 
 @router.get("", response_model=Page[OutboxPublic])

@@ -9,11 +9,13 @@ the ``response_url`` under ``SLACK_RESPONSE_URL_PREFIX`` (400); the Slack user m
 
 Then the decision goes through ``crud.decide`` — the function behind ``POST
 /actions/{id}/approve|reject`` — as that principal, so the policy, the 2-approver rule and the
-audit trail are the same (the comment records the Slack user id). A refused decision (409/422
-in the REST API) changes nothing. Either way a ``slack_response`` outbox row is committed to
-update the clicked message through ``response_url``, and the answer is an empty 200. The
-decision and that row are two commits (``crud.decide`` commits its own transaction): a crash
-between them loses only the message update, never the decision or its audit event.
+audit trail are the same (the comment records the Slack user id). Either way a
+``slack_response`` outbox row updates the clicked message through ``response_url``, and the
+answer is an empty 200. A decision taken writes that row in the decision's transaction
+(``crud.decide(extra_outbox=...)``: the state change, its audit event and every outbox row in
+one commit, so a crash cannot keep the decision and lose the update). A refused decision
+(409/422 in the REST API) changes nothing but, for a policy violation, the ``policy_block``
+audit event ``crud.decide`` commits itself; the refusal's row is committed on its own after.
 """
 
 from __future__ import annotations
@@ -116,10 +118,18 @@ def _decide(
     response: dict[str, Any],
 ) -> None:
     state = request.app.state
+
+    def slack_response(outcome: str, error: str | None = None, known: bool = True) -> Outbox:
+        return Outbox(
+            kind=SLACK_RESPONSE,
+            action_id=action_id if known else None,
+            payload={**response, "actor": actor, "outcome": outcome, "error": error},
+            idempotency_key=f"slack-response-{uuid.uuid4().hex}",
+        )
+
     with Session(state.engine, expire_on_commit=False) as session:
-        error, known = None, True
         try:
-            decided = crud.decide(
+            crud.decide(
                 session=session,
                 policy=state.policy,
                 action_id=action_id,
@@ -128,18 +138,11 @@ def _decide(
                 note=note,
                 request_id=request.state.request_id,
                 image_digest=state.settings.IMAGE_DIGEST,
+                # outcome: approved, rejected, or pending_approval (needs more approvers)
+                extra_outbox=lambda decided: slack_response(decided.status),
             )
-            outcome = decided.status  # approved, rejected, or pending_approval (needs more)
         except (TransitionError, PolicyViolation, NotFoundError) as exc:
-            session.rollback()
-            outcome, error = "refused", json.dumps(exc.detail())
+            session.rollback()  # drop whatever the refused decision left in the session
             known = not isinstance(exc, NotFoundError)
-        session.add(
-            Outbox(
-                kind=SLACK_RESPONSE,
-                action_id=action_id if known else None,
-                payload={**response, "actor": actor, "outcome": outcome, "error": error},
-                idempotency_key=f"slack-response-{uuid.uuid4().hex}",
-            )
-        )
-        session.commit()
+            session.add(slack_response("refused", json.dumps(exc.detail()), known))
+            session.commit()
