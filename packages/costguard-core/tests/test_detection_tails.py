@@ -78,6 +78,21 @@ def test_a_moderate_rise_needs_a_second_day_a_large_one_does_not() -> None:
     assert ev.flagged[0, 60] and ev.flagged[1, 60]
 
 
+def test_a_leafs_moderate_rise_lasting_three_days_is_flagged_on_the_third() -> None:
+    rng = np.random.default_rng(4)
+    y = 100 + rng.normal(0, 8, (2, 90))
+    y[0, 60:63] += 35  # three days, each under the two-day rule's first bound (z 5)
+    y[1, 60:62] += 35  # the same for two days only
+    leaf = evaluate(y, DetectorConfig(), leaf=True)
+    assert (leaf.z[0, 60:63] > 3).all() and (leaf.z[0, 60:63] < 5).all()
+    assert list(np.flatnonzero(leaf.flagged[0, 55:70]) + 55) == [62]
+    assert not leaf.single[0, 62]  # not the single-day bound: the persistence rule
+    assert not leaf.flagged[1].any()
+    # On a monitor summing several leaves three such days are not enough (growth, seasons).
+    summed = evaluate(y, DetectorConfig(), leaf=False)
+    assert not summed.flagged.any()
+
+
 def test_since_run_equals_the_backtest_from_that_day() -> None:
     bumps = {("i-dev-1", 50): 300.0, ("db-main", 63): 500.0, ("vm-eu-1", 64): 400.0}
     frame = frames.make_frame(90, bumps=bumps)

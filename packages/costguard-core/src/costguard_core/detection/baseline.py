@@ -278,6 +278,15 @@ def drift_mean(excess: np.ndarray, width: int) -> np.ndarray:
 #: (session 13)".
 TWO_DAY_FIRST = 1.25
 TWO_DAY_SECOND = 0.75
+#: The three-day rule's bound, as a multiple of ``z_threshold`` (session 15): on a leaf monitor
+#: a day whose z passes 0.75 × (3, the confirming day's bound) after two days that did too is
+#: anomalous (reported on the third day; a spike or loop of three days, or a leaf's shift or
+#: drift, whose days each stay under the two-day rule's first bound of 5). Leaf monitors only:
+#: a monitor summing many leaves sees three days of small joint rises (growth, a season).
+#: Development lines (false alarms + misses, eleven lines; bench/README.md "What was tuned on
+#: what (session 15)"): 202 without the rule; bound 0.625/0.7/0.75/0.8/0.875: 197 (65 + 132)/
+#: 197/**197** (62 + 135)/198/199; on every monitor at 0.75: 200 (65 + 135).
+THREE_DAY = 0.75
 
 
 def rising_days(excess: np.ndarray, width: int) -> np.ndarray:
@@ -293,6 +302,7 @@ def _evaluate_chunk(
     ref: np.ndarray | None,
     replaced: np.ndarray | None,
     single_factor: np.ndarray | None,
+    leaf: bool = False,
 ) -> Evaluation:
     base = baseline(y, config, days)
     exp, scale = base.expected, base.scale
@@ -336,6 +346,13 @@ def _evaluate_chunk(
             & (c_excess / floored > config.z_threshold * TWO_DAY_SECOND)
         )
         flagged = one_day | (confirm & lagged_bool(moderate))
+        # A leaf's rise lasting three days, each past the confirming day's bound: one
+        # resource's spend seldom stays up three days in a row by noise (session 15).
+        three = np.zeros(y.shape, dtype=bool)
+        if leaf:
+            up = judged & (excess > 0) & (z > config.z_threshold * THREE_DAY)
+            three = big & up & lagged_bool(up) & lagged_bool(lagged_bool(up))
+            flagged |= three
         # Drift: the mean excess of the last w days, against the scale as it was before them
         # (so the drift's own days cannot inflate it), and big enough in USD/percent terms.
         # A drift is a sustained rise, not one large day (session 3): the mean counts the
@@ -366,7 +383,7 @@ def _evaluate_chunk(
     exp = np.where(young, 0.0 if replaced is None else replaced, exp)
     excess = np.where(young, y - exp, excess)
     z = np.where(young, np.inf, z)
-    other = (confirm & lagged_bool(moderate)) | drifting | fresh
+    other = (confirm & lagged_bool(moderate)) | drifting | fresh | three
     return Evaluation(
         expected=exp,
         excess=excess,
@@ -383,6 +400,7 @@ def evaluate(
     ref: np.ndarray | None = None,
     replaced: np.ndarray | None = None,
     single_factor: np.ndarray | None = None,
+    leaf: bool = False,
 ) -> Evaluation:
     """Judge every day of every series; rows are processed in chunks to bound memory.
 
@@ -393,7 +411,8 @@ def evaluate(
     shape, USD/day, ``churn.replaced_spend``) is what resources a new leaf replaced cost, which
     its new spend is judged net of (``tails.new_spend``).
     ``single_factor`` (≥ 1; per day, ``pooled.pooled_factor``, or per row and day,
-    ``pooled.account_factors``) multiplies ``single_day_z``.
+    ``pooled.account_factors``) multiplies ``single_day_z``. ``leaf``: the rows are leaf
+    monitors (one resource each), which the three-day rule (``THREE_DAY``) applies to.
     """
 
     def part(a: np.ndarray | None, i: int) -> np.ndarray | None:
@@ -406,7 +425,13 @@ def evaluate(
 
     parts = [
         _evaluate_chunk(
-            y[i : i + CHUNK_ROWS], config, days, part(ref, i), part(replaced, i), factor_part(i)
+            y[i : i + CHUNK_ROWS],
+            config,
+            days,
+            part(ref, i),
+            part(replaced, i),
+            factor_part(i),
+            leaf,
         )
         for i in range(0, len(y), CHUNK_ROWS)
     ]

@@ -203,7 +203,9 @@ def evaluate_rows(
                 if cell_judged is not None:
                     ref = np.fmin(ref, cell_judged[rows])
             row_factor = factor[rows] if factor is not None and factor.ndim == 2 else factor
-            ev = evaluate(prep.matrix[rows], cfg, prep.days, ref, rep, row_factor)
+            ev = evaluate(
+                prep.matrix[rows], cfg, prep.days, ref, rep, row_factor, leaf=bool(leaf[rows[0]])
+            )
             for name in Evaluation.__dataclass_fields__:
                 getattr(out, name)[rows] = getattr(ev, name)
     return out, factor

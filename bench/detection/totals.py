@@ -1,0 +1,143 @@
+"""Development aid: false alarms + misses summed over the development lines, or the holdouts'
+summary lines, in seconds (generated tenants are cached, lines run on every core).
+
+    .venv/bin/python bench/detection/totals.py dev [--set MODULE.NAME=VALUE ...] [--lines ...]
+    .venv/bin/python bench/detection/totals.py holdouts
+
+``dev`` scores CostGuard (per tenant) on the development lines (default: main, dev2..dev8,
+dev8 at seed 33, dev9, dev9 at seed 22 — the eleven lines of sessions 14–15) and prints the
+total of false alarms and misses and each line's pair. ``--set`` changes a module constant of
+``costguard_core.detection`` (``tails.OFF_LEVEL_SHARE=0.4``) or a ``DetectorConfig`` default
+(``DC.single_day_z=7.5``) in every worker before it runs, for trying a change without editing
+the code. ``holdouts`` prints each holdout's F1 with its false alarms + misses, per tenant and
+with all tenants in one frame, and their totals: the summary lines only (bench/README.md: a
+holdout's errors are not studied). The cache is a pickle per config and seed under
+``$COSTGUARD_BENCH_CACHE`` (default ``/tmp/costguard-bench-cache``); delete it after changing
+generator.py or configs.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pickle
+import sys
+import time
+from datetime import timedelta
+from multiprocessing import Pool
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import configs  # noqa: E402
+from generator import generate  # noqa: E402
+from scoring import score  # noqa: E402
+
+DEV_LINES = (
+    "main",
+    "dev2",
+    "dev3",
+    "dev4",
+    "dev5",
+    "dev6",
+    "dev7",
+    "dev8",
+    "dev8:33",
+    "dev9",
+    "dev9:22",
+)
+SEED = 20240601
+CACHE = Path(os.environ.get("COSTGUARD_BENCH_CACHE", "/tmp/costguard-bench-cache"))
+
+
+def _apply(settings: list[str]) -> None:
+    """Apply ``MODULE.NAME=VALUE`` settings (VALUE a Python literal) in this process."""
+    from costguard_core.detection import config as detection_config
+
+    for item in settings:
+        target, value = item.split("=", 1)
+        module, name = target.rsplit(".", 1)
+        parsed = eval(value, {})  # a number or tuple typed on the command line
+        if module == "DC":
+            detection_config.DetectorConfig.model_fields[name].default = parsed
+            detection_config.DetectorConfig.model_rebuild(force=True)
+            continue
+        mod = importlib.import_module(f"costguard_core.detection.{module}")
+        if not hasattr(mod, name):
+            raise SystemExit(f"--set {item}: costguard_core.detection.{module} has no {name}")
+        setattr(mod, name, parsed)
+        # Modules that imported the name (``from x import NAME``) hold their own binding.
+        for other in list(sys.modules.values()):
+            ours = getattr(other, "__name__", "").startswith("costguard_core.detection")
+            if ours and other is not mod and getattr(other, name, None) is not None:
+                setattr(other, name, parsed)
+
+
+def _tenants(line: str) -> tuple[list, object]:
+    name, _, seed_text = line.partition(":")
+    seed = int(seed_text) if seed_text else SEED
+    path = CACHE / f"{name}_{seed}.pkl"
+    if path.exists():
+        with path.open("rb") as f:
+            return pickle.load(f)
+    cfg = getattr(configs, name)(seed, False)
+    result = (generate(cfg), cfg.start + timedelta(days=cfg.warmup_days - 1))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        pickle.dump(result, f)
+    return result
+
+
+def _dev_line(job: tuple[str, list[str]]) -> tuple[str, int, int]:
+    import run
+
+    line, settings = job
+    _apply(settings)
+    tenants, burn = _tenants(line)
+    s = score([i for t in tenants for i in t.incidents], run.costguard(tenants)[0], burn)
+    return line, s.fp, s.fn
+
+
+def _holdout(name: str) -> tuple[str, float, int, int, float, int, int]:
+    import run
+
+    tenants, burn = _tenants(name)
+    incidents = [i for t in tenants for i in t.incidents]
+    s = score(incidents, run.costguard(tenants)[0], burn)
+    o = score(incidents, run.costguard_one_frame(tenants)[0], burn)
+    return name, s.f1, s.fp, s.fn, o.f1, o.fp, o.fn
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=("dev", "holdouts"))
+    parser.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=VALUE")
+    parser.add_argument("--lines", nargs="+", default=list(DEV_LINES))
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    with Pool(os.cpu_count() or 1) as pool:
+        if args.what == "dev":
+            refused = [x for x in args.lines if x.partition(":")[0] in configs.HOLDOUTS]
+            if refused:
+                parser.error(f"{', '.join(refused)}: holdouts are not studied (bench/README.md)")
+            rows = pool.map(_dev_line, [(x, args.set) for x in args.lines], chunksize=1)
+            fp, fn = sum(r[1] for r in rows), sum(r[2] for r in rows)
+            label = " ".join(args.set) or "as committed"
+            took = time.perf_counter() - t0
+            print(f"{label}: {fp + fn} = {fp} false + {fn} missed ({took:.0f} s)")
+            print("  " + "  ".join(f"{line} {f}+{m}" for line, f, m in rows))
+            return
+        results = pool.map(_holdout, configs.HOLDOUTS, chunksize=1)
+    for name, f1, fp, fn, of1, ofp, ofn in results:
+        print(f"{name:10s} per tenant F1 {f1:.3f} ({fp}+{fn})  one frame {of1:.3f} ({ofp}+{ofn})")
+    per = sum(r[2] + r[3] for r in results)
+    one = sum(r[5] + r[6] for r in results)
+    low = [r[0] for r in results if r[1] < 0.9]
+    low_one = [r[0] for r in results if r[4] < 0.9]
+    print(f"false alarms + misses: per tenant {per}, one frame {one}")
+    print(f"F1 below 0.90: per tenant {low or 'none'}; one frame {low_one or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
