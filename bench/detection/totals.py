@@ -19,6 +19,7 @@ generator.py or configs.py.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import os
 import pickle
@@ -58,7 +59,7 @@ def _apply(settings: list[str]) -> None:
     for item in settings:
         target, value = item.split("=", 1)
         module, name = target.rsplit(".", 1)
-        parsed = eval(value, {})  # a number or tuple typed on the command line
+        parsed = ast.literal_eval(value)  # a number, string or tuple
         if module == "DC":
             detection_config.DetectorConfig.model_fields[name].default = parsed
             detection_config.DetectorConfig.model_rebuild(force=True)

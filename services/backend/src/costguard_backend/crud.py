@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from costguard_backend import metrics
 from costguard_backend.core.sqltypes import utcnow
 from costguard_backend.errors import FieldError, NotFoundError, check_lengths
-from costguard_backend.models import Action, Anomaly, Approval, Outbox, RootCause
+from costguard_backend.models import Action, Anomaly, Approval, RootCause
 from costguard_backend.outbox import ACTION_APPROVED, APPROVAL_REQUESTED, enqueue
 from costguard_backend.policy import Policy, PolicyViolation, check_daily_limit, check_proposal
 from costguard_backend.workflow import (
@@ -326,13 +326,13 @@ def decide(
     request_id: str | None,
     image_digest: str,
     policy: Policy | None = None,
-    extra_outbox: Callable[[Action], Outbox] | None = None,
+    before_commit: Callable[[Action], object] | None = None,
 ) -> Action:
     """Approve (comment ``note``) or reject (reason ``note``) as ``actor``; writes the approval
     row, the audit event and, on the final approval, the ``action_approved`` outbox row in one
-    transaction. ``extra_outbox``, if given, builds one more outbox row from the decided action
-    (its new status) for that same transaction, e.g. the update of the Slack message clicked;
-    that row is not written when the decision is refused.
+    transaction. ``before_commit``, if given, is called with the decided action (its new status)
+    just before that commit, to add rows to the same transaction (e.g. ``outbox.enqueue`` of the
+    update of the Slack message clicked); it is not called when the decision is refused.
 
     An action needing N distinct approvers (``required_approvals``) stays ``pending_approval``
     (audit ``approve_partial``) until the N-th; the same approver twice raises
@@ -367,8 +367,8 @@ def decide(
         session.add(
             Approval(action_id=action_id, approver=actor, decision="rejected", comment=note)
         )
-        if extra_outbox is not None:
-            session.add(extra_outbox(action))
+        if before_commit is not None:
+            before_commit(action)
         session.commit()
         return action
     approvers = sorted(previous | {actor})
@@ -405,8 +405,8 @@ def decide(
             idempotency_key=f"action-approved-{action_id}",
         )
     session.add(Approval(action_id=action_id, approver=actor, decision="approved", comment=note))
-    if extra_outbox is not None:
-        session.add(extra_outbox(action))
+    if before_commit is not None:
+        before_commit(action)
     try:
         session.commit()
     except IntegrityError as exc:  # the same approver raced themself in two requests

@@ -12,7 +12,7 @@ Then the decision goes through ``crud.decide`` — the function behind ``POST
 audit trail are the same (the comment records the Slack user id). Either way a
 ``slack_response`` outbox row updates the clicked message through ``response_url``, and the
 answer is an empty 200. A decision taken writes that row in the decision's transaction
-(``crud.decide(extra_outbox=...)``: the state change, its audit event and every outbox row in
+(``crud.decide(before_commit=...)``: the state change, its audit event and every outbox row in
 one commit, so a crash cannot keep the decision and lose the update). A refused decision
 (409/422 in the REST API) changes nothing but, for a policy violation, the ``policy_block``
 audit event ``crud.decide`` commits itself; the refusal's row is committed on its own after.
@@ -21,7 +21,6 @@ audit event ``crud.decide`` commits itself; the refusal's row is committed on it
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,9 +34,9 @@ from sqlmodel import Session
 
 from costguard_backend import crud
 from costguard_backend.errors import NotFoundError
-from costguard_backend.models import Outbox
 from costguard_backend.notify.deliver import SLACK_RESPONSE
 from costguard_backend.notify.routing import approver_for, load_routes, parse_user_map
+from costguard_backend.outbox import enqueue
 from costguard_backend.policy import PolicyViolation
 from costguard_backend.workflow import TransitionError
 
@@ -119,12 +118,14 @@ def _decide(
 ) -> None:
     state = request.app.state
 
-    def slack_response(outcome: str, error: str | None = None, known: bool = True) -> Outbox:
-        return Outbox(
+    def slack_response(
+        session: Session, outcome: str, error: str | None = None, known: bool = True
+    ) -> None:
+        enqueue(
+            session,
             kind=SLACK_RESPONSE,
             action_id=action_id if known else None,
             payload={**response, "actor": actor, "outcome": outcome, "error": error},
-            idempotency_key=f"slack-response-{uuid.uuid4().hex}",
         )
 
     with Session(state.engine, expire_on_commit=False) as session:
@@ -139,10 +140,10 @@ def _decide(
                 request_id=request.state.request_id,
                 image_digest=state.settings.IMAGE_DIGEST,
                 # outcome: approved, rejected, or pending_approval (needs more approvers)
-                extra_outbox=lambda decided: slack_response(decided.status),
+                before_commit=lambda decided: slack_response(session, decided.status),
             )
         except (TransitionError, PolicyViolation, NotFoundError) as exc:
             session.rollback()  # drop whatever the refused decision left in the session
             known = not isinstance(exc, NotFoundError)
-            session.add(slack_response("refused", json.dumps(exc.detail()), known))
+            slack_response(session, "refused", json.dumps(exc.detail()), known)
             session.commit()
