@@ -21,7 +21,7 @@ from generator import GenConfig
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
 HOLDOUTS = tuple(
-    f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
+    f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
 )
 
 
@@ -972,4 +972,45 @@ def holdout17(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.1),
         min_excess_usd=(35.0, 150.0),
         gap_days=22,
+    )
+
+
+def holdout18(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 16, before any detector change; only its summary line is
+    read, once before and once after: t(2.9) noise (heavy tails, near holdout5's regime) with cv
+    0.03–0.22, tenants of 6–30 leaves in one to four accounts, small-to-mid leaves (median
+    e^3.7 ≈ 40 USD), an autumn start, 350 days, dev weekends from deep to mild, fees in two
+    tenants in five, batch jobs on one leaf in eight, month-end processing on a few leaves,
+    dominant leaves in a quarter of the tenants, an even mix of incidents, 20 days apart."""
+    return GenConfig(
+        name="holdout18",
+        seed=seed + 181_818_181,
+        tenants=10 if quick else 32,
+        days=350,
+        start=date(2023, 10, 16),
+        leaves=(6, 30),
+        accounts=(1, 4),
+        leaf_log_mean=3.7,
+        leaf_log_sigma=1.2,
+        cv=(0.03, 0.22),
+        t_df=2.9,
+        dev_weekend=(0.2, 0.8),
+        prod_weekend=(0.85, 1.05),
+        growth_per_year=(-0.15, 1.2),
+        p_fee_tenant=0.4,
+        fee_multiple=(3.0, 30.0),
+        p_batch_leaf=0.125,
+        batch_p_day=(0.25, 0.7),
+        batch_weekday=(0.75, 1.3),
+        p_month_end_leaf=0.04,
+        month_end_multiple=(1.4, 2.4),
+        p_dominant_tenant=0.25,
+        dominant_multiple=(4.0, 25.0),
+        credits_per_tenant=(0, 4),
+        incidents=(2, 6),
+        mix={"spike": 0.22, "shift": 0.2, "drift": 0.2, "new": 0.18, "weekend_loop": 0.2},
+        leaf_multiple=(1.0, 3.4),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 140.0),
+        gap_days=20,
     )
