@@ -8,7 +8,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -214,6 +214,56 @@ class Recorder:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# -- a local Slack Web API (test_slack*.py) ----------------------------------------------------
+class SlackServer:
+    """``/api/chat.postMessage`` answers ``{"ok": true, "channel": "C<name>", "ts": n}`` (or
+    ``{"ok": false, "error": "ratelimited"}``, not recorded, when ``refuse(body)`` is true);
+    ``/respond/...`` (a response_url) answers 200 ``ok``. Every request is recorded."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+        self.refuse: Callable[[dict[str, Any]], bool] = lambda body: False
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                out: dict[str, Any] | None
+                if self.path == "/api/chat.postMessage" and server.refuse(body):
+                    out = {"ok": False, "error": "ratelimited"}
+                elif self.path == "/api/chat.postMessage":
+                    server.posts.append(body)
+                    ts = f"1700000000.{len(server.posts):06d}"
+                    out = {"ok": True, "channel": "C" + body["channel"].lstrip("#"), "ts": ts}
+                else:
+                    server.responses.append({"path": self.path, "body": body})
+                    out = None
+                raw = json.dumps(out).encode() if out else b"ok"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def slack_server() -> Iterator[SlackServer]:
+    server = SlackServer()
+    yield server
+    server.close()
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ the response_url masked in the outbox listing), thread replies, routing and the 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import pytest
@@ -23,50 +21,6 @@ from slack_sdk.signature import SignatureVerifier
 from sqlmodel import Session, col, select
 
 SIGNING_SECRET = "test-slack-signing-secret"
-
-
-class SlackServer:
-    """``/api/chat.postMessage`` answers ``{"ok": true, "channel": "C<name>", "ts": n}``;
-    ``/respond/...`` (a response_url) answers 200 ``ok``. Every request is recorded."""
-
-    def __init__(self) -> None:
-        self.posts: list[dict] = []
-        self.responses: list[dict] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                if self.path == "/api/chat.postMessage":
-                    server.posts.append(body)
-                    ts = f"1700000000.{len(server.posts):06d}"
-                    out = {"ok": True, "channel": "C" + body["channel"].lstrip("#"), "ts": ts}
-                else:
-                    server.responses.append({"path": self.path, "body": body})
-                    out = None
-                raw = json.dumps(out).encode() if out else b"ok"
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def slack_server():
-    server = SlackServer()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ propagates (answered 409), ``NotFoundError`` is 404, ``FieldError`` is 422.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from costguard_core import models as wire
 from costguard_core.models import ActionStatus as S
@@ -20,7 +21,8 @@ from sqlmodel import Session, col
 from costguard_backend import metrics
 from costguard_backend.core.sqltypes import utcnow
 from costguard_backend.errors import FieldError, NotFoundError, check_lengths
-from costguard_backend.models import Action, Anomaly, Approval, RootCause
+from costguard_backend.models import Action, Anomaly, Approval, Outbox, RootCause
+from costguard_backend.notify.deliver import ANOMALY_ESCALATED
 from costguard_backend.outbox import ACTION_APPROVED, APPROVAL_REQUESTED, enqueue
 from costguard_backend.policy import Policy, PolicyViolation, check_daily_limit, check_proposal
 from costguard_backend.workflow import (
@@ -72,8 +74,9 @@ def create_anomaly(
     unchanged, unless it ends later than the stored one: the incident lasted longer than the
     pass that first posted it saw, so its ``end``, figures (USD) and root causes are revised to
     the later pass's (``_revise``; session 11: before, a growing incident kept the impact of its
-    first day). Status, start, scope and ``detected_at`` never change. Raises ``FieldError``
-    on a field longer than its column."""
+    first day). Status, start, scope and ``detected_at`` never change. A revision that raises
+    the severity tier also enqueues ``anomaly_escalated`` (Slack, ``notify/escalation.py``).
+    Raises ``FieldError`` on a field longer than its column."""
     stored = session.get(Anomaly, anomaly_in.id)
     if stored is None:
         values = anomaly_in.model_dump(exclude={"root_causes"})
@@ -106,6 +109,8 @@ def create_anomaly(
 
 #: Fields a later pass revises (the figures of ``AnomalyBase``; root causes apart).
 _REVISED = ("end", "expected_cost", "actual_cost", "impact_usd", "severity", "confidence")
+#: Severity tiers, lowest first (the order of ``costguard_core.models.Severity``).
+SEVERITIES: tuple[str, ...] = get_args(wire.Severity)
 
 
 def _revise(
@@ -117,8 +122,10 @@ def _revise(
     image_digest: str,
 ) -> None:
     """Replace ``stored``'s figures and root causes with ``anomaly_in``'s and audit it as
-    ``revise`` (detail: each changed field's ``[before, after]``), in one transaction."""
+    ``revise`` (detail: each changed field's ``[before, after]``), in one transaction, with
+    the ``anomaly_escalated`` outbox row when the severity tier rises (``_enqueue_escalation``)."""
     _check_root_causes(anomaly_in)
+    before = stored.severity
     changed = {
         f: [str(getattr(stored, f)), str(getattr(anomaly_in, f))]
         for f in _REVISED
@@ -138,7 +145,52 @@ def _revise(
         request_id=request_id,
         image_digest=image_digest,
     )
+    _enqueue_escalation(session, stored, before)
     session.commit()
+
+
+def _tier(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
+
+def escalation_key(anomaly_id: str, severity: str) -> str:
+    """``anomaly-escalated-{anomaly_id}-{severity}``: each tier of an anomaly is announced at most
+    once (an id too long for the key column is replaced by its SHA-256)."""
+    key = f"anomaly-escalated-{anomaly_id}-{severity}"
+    if len(key) > 200:
+        key = f"anomaly-escalated-{hashlib.sha256(anomaly_id.encode()).hexdigest()}-{severity}"
+    return key
+
+
+def _enqueue_escalation(session: Session, anomaly: Anomaly, before: str) -> None:
+    """Add the ``anomaly_escalated`` row to the revision's transaction if the tier rose above
+    ``before`` and this tier was not announced yet. The insert runs in a savepoint: a concurrent
+    revision announcing the same tier first loses this notification, never the revision."""
+    if _tier(anomaly.severity) <= _tier(before):
+        return
+    key = escalation_key(anomaly.id, anomaly.severity)
+    announced = select(col(Outbox.id)).where(col(Outbox.idempotency_key) == key)
+    if session.scalar(announced) is not None:
+        return
+    payload = {
+        "anomaly_id": anomaly.id,
+        "from": before,
+        "to": anomaly.severity,
+        "impact_usd": str(anomaly.impact_usd),  # repr of the float: never rounded
+        "start": anomaly.start.isoformat(),
+        "end": anomaly.end.isoformat(),
+    }
+    try:
+        with session.begin_nested():
+            enqueue(
+                session,
+                kind=ANOMALY_ESCALATED,
+                action_id=None,
+                payload=payload,
+                idempotency_key=key,
+            )
+    except IntegrityError:
+        pass  # announced by a concurrent revision
 
 
 def _check_root_causes(anomaly_in: wire.AnomalyCreate) -> None:

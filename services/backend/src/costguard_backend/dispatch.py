@@ -2,6 +2,8 @@
 
 - ``approval_requested``: Slack approval request when ``SLACK_BOT_TOKEN`` is set, else a log line.
 - ``action_finished``: Slack result message (or a log line), written with the final report.
+- ``slack_digest``, ``slack_response``, ``anomaly_escalated`` (a revision raised an anomaly's
+  severity): Slack only, see ``notify/deliver.py``.
 - ``action_approved``: with ``ARCHESTRA_API_URL`` set and ``ARCHESTRA_MODE=resume`` (the seed's
   contract), ``POST {url}/api/v1/webhooks/workflow/resume`` ``{"event":"action_review",
   "action_id","status":"approved","approver"}``; with ``ARCHESTRA_MODE=a2a`` Archestra's agent

@@ -12,6 +12,13 @@ decides when and retries on ``NotifyError``).
 - ``action_finished``: the outcome, as a reply in the alert's thread (or the digest's).
 - ``slack_response``: the update of the message a button was clicked in, through the click's
   ``response_url`` (written by the interactivity endpoint).
+- ``anomaly_escalated``: written by ``crud._revise`` when a revision raises an anomaly's severity
+  tier (once per tier). For each action of the anomaly with an approval request
+  (``escalation.py``): a request still deferred to an unsent digest whose new severity is no
+  longer a digest severity is posted now as its own alert (noted ``posted on escalation to
+  <severity>``, so the digest leaves it out); a posted alert or digest gets a thread reply
+  broadcast to the channel with the old and new severity and the current figures; a request not
+  delivered yet needs nothing (it will show the current figures).
 
 Where a message was posted (``{"channel", "ts"}``) is kept under ``payload["slack"]`` of the
 outbox row that posted it, so later replies can find the thread without a new column.
@@ -39,7 +46,8 @@ APPROVAL_REQUESTED = "approval_requested"  # the same strings as dispatch's cons
 ACTION_FINISHED = "action_finished"
 SLACK_DIGEST = "slack_digest"
 SLACK_RESPONSE = "slack_response"
-KINDS = (APPROVAL_REQUESTED, ACTION_FINISHED, SLACK_DIGEST, SLACK_RESPONSE)
+ANOMALY_ESCALATED = "anomaly_escalated"
+KINDS = (APPROVAL_REQUESTED, ACTION_FINISHED, SLACK_DIGEST, SLACK_RESPONSE, ANOMALY_ESCALATED)
 NOT_CONFIGURED = "logged: SLACK_BOT_TOKEN not set"
 
 
@@ -59,6 +67,11 @@ def deliver(settings: Settings, session: Session, row: Outbox) -> str | None:
         if row.kind == SLACK_RESPONSE:
             _response(settings, session, row)
             return None
+        if row.kind == ANOMALY_ESCALATED:
+            # Imported here: escalation.py builds on this module's helpers.
+            from costguard_backend.notify.escalation import escalate
+
+            return escalate(settings, session, row)
     except SlackApiError as exc:
         raise NotifyError(f"Slack answered {exc.response.get('error')}") from exc
     except slack.SlackResponseError as exc:
@@ -122,8 +135,7 @@ def _approval(settings: Settings, session: Session, row: Outbox) -> str | None:
         raise NotifyError(f"action {row.action_id} does not exist")
     anomaly = session.get(Anomaly, action.anomaly_id)
     channel = channel_for(settings, session, anomaly)
-    digest_severities = {s.strip() for s in settings.SLACK_DIGEST_SEVERITIES.split(",")}
-    if anomaly is not None and anomaly.severity in digest_severities:
+    if anomaly is not None and anomaly.severity in digest_severities(settings):
         day = row.created_at.astimezone(UTC).date()
         key = f"slack-digest-{day}-{channel}"
         digest = session.scalars(select(Outbox).where(col(Outbox.idempotency_key) == key)).first()
@@ -141,12 +153,24 @@ def _approval(settings: Settings, session: Session, row: Outbox) -> str | None:
             )
         if digest is None or digest.status == "pending":
             return deferred_note(day.isoformat(), channel)
+    return post_alert(settings, session, row, action, channel)
+
+
+def post_alert(
+    settings: Settings, session: Session, request: Outbox, action: Action, channel: str
+) -> str | None:
+    """Post the approval alert of ``request`` (an ``approval_requested`` row) for ``action`` in
+    ``channel``; where it went is kept on ``request``."""
     info = alert_info(settings, session, action)
-    approvals = int(row.payload.get("required_approvals", action.required_approvals))
+    approvals = int(request.payload.get("required_approvals", action.required_approvals))
     message = slack.approval_message(
-        channel=channel, info=info, approvals=approvals, idempotency_key=_key(row)
+        channel=channel, info=info, approvals=approvals, idempotency_key=_key(request)
     )
-    return _post(settings, row, message)
+    return _post(settings, request, message)
+
+
+def digest_severities(settings: Settings) -> set[str]:
+    return {s.strip() for s in settings.SLACK_DIGEST_SEVERITIES.split(",")}
 
 
 def deferred_note(day: str, channel: str) -> str:
@@ -183,14 +207,20 @@ def thread_of(session: Session, action_id: int) -> dict[str, str] | None:
         return None
     if "slack" in request.payload:
         return dict(request.payload["slack"])
-    note = request.last_error or ""
-    if note.startswith("deferred to Slack digest "):
-        day, channel = note.removeprefix("deferred to Slack digest ").split(" ", 1)
-        key = f"slack-digest-{day}-{channel}"
-        digest = session.scalars(select(Outbox).where(col(Outbox.idempotency_key) == key)).first()
-        if digest is not None and "slack" in digest.payload:
-            return dict(digest.payload["slack"])
+    digest = digest_of(session, request)
+    if digest is not None and "slack" in digest.payload:
+        return dict(digest.payload["slack"])
     return None
+
+
+def digest_of(session: Session, request: Outbox) -> Outbox | None:
+    """The ``slack_digest`` row ``request`` is deferred to (None if it is not deferred)."""
+    note = request.last_error or ""
+    if not note.startswith("deferred to Slack digest "):
+        return None
+    day, channel = note.removeprefix("deferred to Slack digest ").split(" ", 1)
+    key = f"slack-digest-{day}-{channel}"
+    return session.scalars(select(Outbox).where(col(Outbox.idempotency_key) == key)).first()
 
 
 def _finished(settings: Settings, session: Session, row: Outbox) -> str | None:

@@ -134,6 +134,26 @@ def result_message(
     return message
 
 
+def escalation_message(
+    *, channel: str, thread_ts: str, info: AlertInfo, before: str, after: str, idempotency_key: str
+) -> dict[str, Any]:
+    """The severity of ``info``'s anomaly rose from ``before`` to ``after``: a reply in the
+    alert's (or digest's) thread, also shown in the channel (``reply_broadcast``), with the
+    anomaly's current figures and the action's status."""
+    text = (
+        f"Severity raised {before} → {after}: impact now {info.impact} {info.currency} "
+        f"({info.window}); action #{info.action_id} is {info.status}"
+    )
+    return {
+        "channel": channel,
+        "thread_ts": thread_ts,
+        "reply_broadcast": True,
+        "text": text,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}],
+        "metadata": _metadata(idempotency_key, info.action_id),
+    }
+
+
 def digest_message(
     *, channel: str, day: str, items: list[AlertInfo], idempotency_key: str
 ) -> dict[str, Any]:

@@ -25,8 +25,9 @@ def create_anomaly(
 ) -> AnomalyPublic:
     """201 with the new anomaly; 200 with the stored one if the id exists: unchanged, unless
     the post ends later (a later pass saw the incident last longer), when its end, figures and
-    root causes are revised (audit event ``revise``). ``detected_at`` (aware, UTC; hourly
-    anomalies only) is stored as first given; status, start and scope never change."""
+    root causes are revised (audit event ``revise``; a rise of the severity tier is announced in
+    Slack, ``anomaly_escalated``). ``detected_at`` (aware, UTC; hourly anomalies only) is
+    stored as first given; status, start and scope never change."""
     anomaly, created = crud.create_anomaly(
         session=session,
         anomaly_in=anomaly_in,

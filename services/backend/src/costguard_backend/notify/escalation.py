@@ -1,0 +1,115 @@
+"""Delivering ``anomaly_escalated`` (what it does: ``deliver.py``'s docstring): what a rise in an
+anomaly's severity tier changes in Slack, for each of its actions that asked for approval.
+
+Per action: a request deferred to a digest not sent yet is posted now as its own alert when the
+anomaly's severity is no longer a digest severity (and the action still waits for approval); a
+request whose alert or digest was posted gets a thread reply broadcast to the channel; a request
+not delivered yet needs nothing (its alert will show the current figures). Actions already
+handled are listed under the row's ``payload["posted_for"]`` and committed one by one, so a retry
+after a later action's Slack error posts nothing twice.
+"""
+
+from __future__ import annotations
+
+from costguard_core.models import ActionStatus as S
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from costguard_backend.core.config import Settings
+from costguard_backend.models import Action, Anomaly, Outbox
+from costguard_backend.notify import slack
+from costguard_backend.notify.deliver import (
+    NOT_CONFIGURED,
+    alert_info,
+    digest_of,
+    digest_severities,
+    logger,
+    post_alert,
+    thread_of,
+)
+from costguard_backend.notify.routing import channel_for
+
+
+def escalate(settings: Settings, session: Session, row: Outbox) -> str | None:
+    """Deliver one ``anomaly_escalated`` row; return a note (why nothing, or not everything, was
+    posted) or None."""
+    p = row.payload
+    anomaly = session.get(Anomaly, str(p["anomaly_id"]))
+    requests = _requests(session, str(p["anomaly_id"]))
+    if anomaly is None or not requests:
+        return "no alert to escalate"
+    if not settings.SLACK_BOT_TOKEN:
+        logger.info(
+            "notification (Slack not configured): anomaly %s severity %s → %s",
+            anomaly.id,
+            p["from"],
+            p["to"],
+        )
+        return NOT_CONFIGURED
+    done, notes = set(p.get("posted_for", [])), []
+    for action, request in requests:
+        if action.id in done:
+            continue
+        note = _escalate_one(settings, session, row, anomaly, action, request)
+        if note is not None:
+            notes.append(note)
+            continue
+        done.add(action.id)
+        row.payload = {**row.payload, "posted_for": sorted(done)}
+        session.commit()  # with the request row's changes, if it was posted now
+    return "; ".join(notes) or None
+
+
+def _requests(session: Session, anomaly_id: str) -> list[tuple[Action, Outbox]]:
+    """The anomaly's actions that have an ``approval_requested`` row, with that row."""
+    actions = session.scalars(
+        select(Action).where(col(Action.anomaly_id) == anomaly_id).order_by(col(Action.id))
+    ).all()
+    keys = {f"approval-requested-{a.id}": a for a in actions}
+    rows = session.scalars(select(Outbox).where(col(Outbox.idempotency_key).in_(list(keys))))
+    by_key = {r.idempotency_key: r for r in rows}
+    return [(action, by_key[key]) for key, action in keys.items() if key in by_key]
+
+
+def _escalate_one(
+    settings: Settings,
+    session: Session,
+    row: Outbox,
+    anomaly: Anomaly,
+    action: Action,
+    request: Outbox,
+) -> str | None:
+    """Post what the rise changes for ``action``; None once posted, else why nothing was."""
+    if request.status == "pending":
+        return f"action {action.id}: request not delivered yet (it will show the new figures)"
+    digest = digest_of(session, request)
+    if digest is not None and digest.status != "delivered":
+        return _post_now(settings, session, anomaly, action, request)
+    thread = thread_of(session, action.id or 0)
+    if thread is None:
+        return f"action {action.id}: no Slack message to reply to"
+    message = slack.escalation_message(
+        channel=thread["channel"],
+        thread_ts=thread["ts"],
+        info=alert_info(settings, session, action),
+        before=str(row.payload["from"]),
+        after=str(row.payload["to"]),
+        idempotency_key=f"{row.idempotency_key or f'outbox-{row.id}'}-action-{action.id}",
+    )
+    token = settings.SLACK_BOT_TOKEN or ""  # set: checked by ``escalate``
+    slack.send(token, settings.SLACK_BASE_URL, message, settings.OUTBOX_HTTP_TIMEOUT_S)
+    return None
+
+
+def _post_now(
+    settings: Settings, session: Session, anomaly: Anomaly, action: Action, request: Outbox
+) -> str | None:
+    """Post the alert of a request deferred to a digest not sent yet, on its own, and take the
+    request out of that digest."""
+    if anomaly.severity in digest_severities(settings):
+        return f"action {action.id}: left to the digest ({anomaly.severity} is a digest severity)"
+    if action.status != S.pending_approval:
+        return f"action {action.id} is {action.status}: left to the digest"
+    note = post_alert(settings, session, request, action, channel_for(settings, session, anomaly))
+    request.last_error = f"posted on escalation to {anomaly.severity}"
+    return note
