@@ -136,6 +136,24 @@ def test_posted_alert_gets_a_broadcast_thread_reply(api, h, cfg, engine, slack_s
     assert (row.status, row.last_error) == ("delivered", None)
 
 
+def test_alert_posted_after_the_revision_gets_no_reply(api, h, cfg, engine, slack_server):
+    # The request and its escalation are delivered in one worker round: the alert, posted
+    # first, already shows the new tier, so a reply announcing it would say nothing new.
+    action = h.new_action(api, "bq-loop")  # high; its request not delivered yet
+    _post(api, h, "bq-loop", **_critical())
+    worker = OutboxWorker(engine, cfg)
+    assert worker.deliver_due() == 2
+    [alert] = slack_server.posts
+    assert "*Severity*\ncritical" in " ".join(f["text"] for f in alert["blocks"][1]["fields"])
+    [request] = _outbox(engine, idempotency_key=f"approval-requested-{action['id']}")
+    assert request.payload["shown_severity"] == "critical"
+    [row] = _escalations(engine)
+    assert (row.status, row.last_error) == (
+        "delivered",
+        f"action {action['id']}: its alert already shows critical",
+    )
+
+
 def test_revision_keeping_or_lowering_the_tier_announces_nothing(api, h, cfg, engine, slack_server):
     h.new_action(api, "bq-loop")  # high
     worker = OutboxWorker(engine, cfg)

@@ -17,7 +17,8 @@ decides when and retries on ``NotifyError``).
   (``escalation.py``): a request still deferred to an unsent digest whose new severity is no
   longer a digest severity is posted now as its own alert (noted ``posted on escalation to
   <severity>``, so the digest leaves it out); a posted alert or digest gets a thread reply
-  broadcast to the channel with the old and new severity and the current figures; a request not
+  broadcast to the channel with the old and new severity and the current figures, unless it was
+  posted after the revision and already shows the new tier (``shown_severity``); a request not
   delivered yet needs nothing (it will show the current figures).
 
 Where a message was posted (``{"channel", "ts"}``) is kept under ``payload["slack"]`` of the
@@ -160,13 +161,17 @@ def post_alert(
     settings: Settings, session: Session, request: Outbox, action: Action, channel: str
 ) -> str | None:
     """Post the approval alert of ``request`` (an ``approval_requested`` row) for ``action`` in
-    ``channel``; where it went is kept on ``request``."""
+    ``channel``; where it went is kept on ``request``, and the severity tier it showed under
+    ``payload["shown_severity"]`` (so an escalation it already shows is not announced again)."""
     info = alert_info(settings, session, action)
     approvals = int(request.payload.get("required_approvals", action.required_approvals))
     message = slack.approval_message(
         channel=channel, info=info, approvals=approvals, idempotency_key=_key(request)
     )
-    return _post(settings, request, message)
+    note = _post(settings, request, message)
+    if note is None and info.severity:
+        request.payload = {**request.payload, "shown_severity": info.severity}
+    return note
 
 
 def digest_severities(settings: Settings) -> set[str]:

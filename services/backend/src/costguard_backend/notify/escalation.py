@@ -3,7 +3,8 @@ anomaly's severity tier changes in Slack, for each of its actions that asked for
 
 Per action: a request deferred to a digest not sent yet is posted now as its own alert when the
 anomaly's severity is no longer a digest severity (and the action still waits for approval); a
-request whose alert or digest was posted gets a thread reply broadcast to the channel; a request
+request whose alert or digest was posted gets a thread reply broadcast to the channel (not when
+the alert was posted after the revision and shows the new tier already); a request
 not delivered yet needs nothing (its alert will show the current figures). Actions already
 handled are listed under the row's ``payload["posted_for"]`` and committed one by one, so a retry
 after a later action's Slack error posts nothing twice.
@@ -11,7 +12,10 @@ after a later action's Slack error posts nothing twice.
 
 from __future__ import annotations
 
+from typing import get_args
+
 from costguard_core.models import ActionStatus as S
+from costguard_core.models import Severity
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -28,6 +32,9 @@ from costguard_backend.notify.deliver import (
     thread_of,
 )
 from costguard_backend.notify.routing import channel_for
+
+#: Severity tiers, lowest first (``costguard_core.models.Severity``).
+TIERS: tuple[str, ...] = get_args(Severity)
 
 
 def escalate(settings: Settings, session: Session, row: Outbox) -> str | None:
@@ -88,6 +95,10 @@ def _escalate_one(
     thread = thread_of(session, action.id or 0)
     if thread is None:
         return f"action {action.id}: no Slack message to reply to"
+    shown, after = request.payload.get("shown_severity"), str(row.payload["to"])
+    if shown in TIERS and TIERS.index(shown) >= TIERS.index(after):
+        # Posted after the revision (e.g. in the same worker round): it shows the new tier.
+        return f"action {action.id}: its alert already shows {shown}"
     message = slack.escalation_message(
         channel=thread["channel"],
         thread_ts=thread["ts"],
