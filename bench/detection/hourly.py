@@ -15,7 +15,7 @@ Scored: the daily detector on the daily totals (raised when the day closes, at 2
 ``detect_hourly`` on the hourly rows, with the daily benchmark's event rule (scoring.py); delay
 is hours from the incident's start hour to the raise.
 
-    .venv/bin/python bench/detection/hourly.py [--config main] [--tenants N]
+    .venv/bin/python bench/detection/hourly.py [--config main|devN|holdoutN] [--tenants N]
 """
 
 from __future__ import annotations
@@ -179,9 +179,10 @@ def run(cfg, limit: int | None = None, checkpoints=None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--config", choices=["main", "holdout", "holdout2", "holdout3"], default="main"
-    )
+    # Every config (session 16: the development ones too, to study the hourly path there;
+    # the holdouts' lines are read as summaries only, as in run.py).
+    names = ["main", *configs.HOLDOUTS, *(f"dev{n}" for n in range(2, 10))]
+    parser.add_argument("--config", choices=names, default="main")
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--tenants", type=int, default=None, help="first N tenants only")
     parser.add_argument(
