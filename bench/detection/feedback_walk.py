@@ -59,7 +59,8 @@ def walk(tenant, burn: date) -> tuple[list[Found], int]:
     runs = 0
     while True:
         runs += 1
-        later = [a for a in detect(tenant.frame, feedback=answers) if last is None or a.start > last]
+        found = detect(tenant.frame, feedback=answers)
+        later = [a for a in found if last is None or a.start > last]
         if not later:
             return raised, runs
         last = min(a.start for a in later)

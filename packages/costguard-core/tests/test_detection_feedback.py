@@ -4,10 +4,11 @@ raised again, and a monitor's z bounds follow its answers."""
 from __future__ import annotations
 
 import importlib.util
+from datetime import timedelta
 from pathlib import Path
 
 from costguard_core.detection import detect
-from costguard_core.detection.feedback import z_multipliers
+from costguard_core.detection.feedback import NOT_AN_ISSUE_DAYS, z_multipliers
 from costguard_core.detection.monitors import parse_monitors
 from costguard_core.models import AnomalyCreate, FeedbackItem
 
@@ -42,6 +43,22 @@ def test_planned_pattern_is_not_raised_again_in_the_same_shape() -> None:
         first.id,
         second.id,
     ]
+
+
+def test_a_not_an_issue_mute_lapses_after_six_weeks_a_planned_one_does_not() -> None:
+    bumps = {("db-main", 60): 40.0, ("db-main", 110): 40.0}  # the same shape 50 days later
+    frame = frames.make_frame(120, bumps=bumps)
+    first, later = detect(frame)
+    assert (later.start - first.start).days == 50 > NOT_AN_ISSUE_DAYS
+    raised = detect(frame, feedback=[_item(first, "not_an_issue")])
+    assert [a.id for a in raised] == [first.id, later.id]
+    muted = detect(frame, feedback=[_item(first, "planned_activity")])
+    assert [a.id for a in muted] == [first.id]
+    # The same answer given on an anomaly 42 days before still mutes it.
+    recent = _item(first, "not_an_issue").model_copy(
+        update={"start": later.start - timedelta(days=NOT_AN_ISSUE_DAYS), "anomaly_id": "x"}
+    )
+    assert [a.id for a in detect(frame, feedback=[recent])] == [first.id]
 
 
 def test_a_much_larger_repeat_is_raised() -> None:
