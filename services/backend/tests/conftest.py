@@ -22,7 +22,7 @@ from costguard_backend.core.config import Settings
 from costguard_backend.core.db import make_engine, run_migrations
 from costguard_backend.main import create_app
 from fastapi.testclient import TestClient
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 PG_ADMIN_DSN = os.environ.get("COSTGUARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -259,6 +259,27 @@ class SlackServer:
         self.httpd.server_close()
 
 
+class Died(Exception):
+    """The backend process dying (a crash, a kill) at that point."""
+
+
+def die_after_first_commit(monkeypatch: pytest.MonkeyPatch) -> list[Session]:
+    """Make the process die right after its next commit: that commit goes through, then
+    ``Died`` is raised, and any later commit raises ``Died`` without committing. Returns the
+    sessions that tried to commit (``monkeypatch.undo()`` revives the process)."""
+    commit, commits = Session.commit, []
+
+    def commit_then_die(session: Session) -> None:
+        commits.append(session)
+        if len(commits) > 1:
+            raise Died("a dead process commits nothing more")
+        commit(session)
+        raise Died("died right after the first commit")
+
+    monkeypatch.setattr(Session, "commit", commit_then_die)
+    return commits
+
+
 @pytest.fixture
 def slack_server() -> Iterator[SlackServer]:
     server = SlackServer()
@@ -279,4 +300,6 @@ def h() -> SimpleNamespace:
         Recorder=Recorder,
         make_settings=make_settings,
         WEBHOOK_SECRET=WEBHOOK_SECRET,
+        Died=Died,
+        die_after_first_commit=die_after_first_commit,
     )

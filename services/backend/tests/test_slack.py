@@ -110,10 +110,6 @@ def _slack_responses(engine) -> list[dict]:
         return [dict(r.payload) for r in rows]
 
 
-class _Died(Exception):
-    """The backend process dying (a crash, a kill) at that point."""
-
-
 def test_decision_and_its_message_update_are_one_commit(
     app_client, h, engine, slack_server, monkeypatch
 ):
@@ -121,17 +117,8 @@ def test_decision_and_its_message_update_are_one_commit(
     # all that is left. Committed apart (decision, then the slack_response row), the decision
     # would stand and the clicked message would keep its buttons forever.
     action = h.new_action(app_client)
-    commit, commits = Session.commit, []
-
-    def commit_then_die(session: Session) -> None:
-        commits.append(session)
-        if len(commits) > 1:
-            raise _Died("a dead process commits nothing more")
-        commit(session)
-        raise _Died("died right after the first commit")
-
-    monkeypatch.setattr(Session, "commit", commit_then_die)
-    with pytest.raises(_Died):
+    commits = h.die_after_first_commit(monkeypatch)
+    with pytest.raises(h.Died):
         _click(app_client, slack_server, action["id"])
     monkeypatch.undo()
     assert len(commits) == 1

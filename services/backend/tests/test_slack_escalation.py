@@ -187,25 +187,12 @@ def test_each_tier_is_announced_once(api, h, cfg, engine, slack_server):
     assert worker.deliver_due() == 0 and len(slack_server.posts) == 2
 
 
-class _Died(Exception):
-    """The backend process dying (a crash, a kill) at that point."""
-
-
 def test_revision_and_its_escalation_are_one_commit(api, h, engine, monkeypatch):
     # The revision's first commit goes through, then the process dies. Committed apart, the
     # anomaly would be critical and nobody would ever be told.
     _post(api, h, "bq-loop")  # high
-    commit, commits = Session.commit, []
-
-    def commit_then_die(session: Session) -> None:
-        commits.append(session)
-        if len(commits) > 1:
-            raise _Died("a dead process commits nothing more")
-        commit(session)
-        raise _Died("died right after the first commit")
-
-    monkeypatch.setattr(Session, "commit", commit_then_die)
-    with pytest.raises(_Died):
+    commits = h.die_after_first_commit(monkeypatch)
+    with pytest.raises(h.Died):
         _post(api, h, "bq-loop", **_critical())
     monkeypatch.undo()
     assert len(commits) == 1
