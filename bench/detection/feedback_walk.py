@@ -30,43 +30,31 @@ from costguard_core.detection import detect  # noqa: E402
 from costguard_core.models import AnomalyCreate, FeedbackItem  # noqa: E402
 from scoring import Found, score  # noqa: E402
 
-
-def _found(tenant: int, a: AnomalyCreate) -> Found:
-    causes = tuple((c.SubAccountId, c.ServiceName, c.ResourceId) for c in a.root_causes)
-    return Found(tenant, a.start, causes)
+#: The anomaly's fields a ``FeedbackItem`` carries (the backend joins the same ones).
+_JOINED = {"scope", "start", "expected_cost", "actual_cost", "impact_usd", "root_causes"}
 
 
 def _answer(tenant, a: AnomalyCreate, burn: date) -> FeedbackItem:
     """The simulated user's answer: accurate if ``a`` alone would find one of the incidents."""
-    alone = score(tenant.incidents, [_found(tenant.index, a)], burn)
-    return FeedbackItem(
-        anomaly_id=a.id,
-        kind="accurate" if alone.tp else "not_an_issue",
-        scope=a.scope,
-        start=a.start,
-        expected_cost=a.expected_cost,
-        actual_cost=a.actual_cost,
-        impact_usd=a.impact_usd,
-        root_causes=a.root_causes,
-    )
+    alone = score(tenant.incidents, [run.found_of(tenant.index, a)], burn)
+    kind = "accurate" if alone.tp else "not_an_issue"
+    return FeedbackItem(anomaly_id=a.id, kind=kind, **a.model_dump(include=_JOINED))
 
 
-def walk(tenant, burn: date) -> tuple[list[Found], int]:
-    """What a user answering every alert is shown, and how many runs it took."""
+def walk(tenant, burn: date) -> list[Found]:
+    """What a user answering every alert is shown."""
     answers: list[FeedbackItem] = []
     raised: list[Found] = []
     last: date | None = None
-    runs = 0
     while True:
-        runs += 1
         found = detect(tenant.frame, feedback=answers)
         later = [a for a in found if last is None or a.start > last]
         if not later:
-            return raised, runs
+            return raised
         last = min(a.start for a in later)
         for a in later:
             if a.start == last:
-                raised.append(_found(tenant.index, a))
+                raised.append(run.found_of(tenant.index, a))
                 answers.append(_answer(tenant, a, burn))
 
 
@@ -77,7 +65,7 @@ def main() -> None:
         plain = score(incidents, run.costguard(tenants)[0], burn)
         found: list[Found] = []
         for t in tenants:
-            found += walk(t, burn)[0]
+            found += walk(t, burn)
         fed = score(incidents, found, burn)
         for label, s in (("without feedback", plain), ("answering every alert", fed)):
             print(f"{line:9s} {label:22s} F1 {s.f1:.3f} ({s.fp} false + {s.fn} missed)")

@@ -10,11 +10,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 Severity = Literal["low", "medium", "high", "critical"]
+#: Severity tiers, lowest first.
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+
+
+def severity_rank(severity: str) -> int:
+    """A tier's place in ``SEVERITIES`` (0 = low); -1 for anything else."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
 
 #: FOCUS columns that identify one daily cost series leaf (with ChargePeriodStart, the ingest key).
 DIMENSIONS: tuple[str, ...] = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import date
-from typing import Any, get_args
+from typing import Any
 
 from costguard_core import models as wire
 from costguard_core.models import ActionStatus as S
@@ -109,8 +109,6 @@ def create_anomaly(
 
 #: Fields a later pass revises (the figures of ``AnomalyBase``; root causes apart).
 _REVISED = ("end", "expected_cost", "actual_cost", "impact_usd", "severity", "confidence")
-#: Severity tiers, lowest first (the order of ``costguard_core.models.Severity``).
-SEVERITIES: tuple[str, ...] = get_args(wire.Severity)
 
 
 def _revise(
@@ -149,10 +147,6 @@ def _revise(
     session.commit()
 
 
-def _tier(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
-
-
 def escalation_key(anomaly_id: str, severity: str) -> str:
     """``anomaly-escalated-{anomaly_id}-{severity}``: each tier of an anomaly is announced at most
     once (an id too long for the key column is replaced by its SHA-256)."""
@@ -166,7 +160,7 @@ def _enqueue_escalation(session: Session, anomaly: Anomaly, before: str) -> None
     """Add the ``anomaly_escalated`` row to the revision's transaction if the tier rose above
     ``before`` and this tier was not announced yet. The insert runs in a savepoint: a concurrent
     revision announcing the same tier first loses this notification, never the revision."""
-    if _tier(anomaly.severity) <= _tier(before):
+    if wire.severity_rank(anomaly.severity) <= wire.severity_rank(before):
         return
     key = escalation_key(anomaly.id, anomaly.severity)
     announced = select(col(Outbox.id)).where(col(Outbox.idempotency_key) == key)

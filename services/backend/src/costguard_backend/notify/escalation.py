@@ -12,10 +12,8 @@ after a later action's Slack error posts nothing twice.
 
 from __future__ import annotations
 
-from typing import get_args
-
 from costguard_core.models import ActionStatus as S
-from costguard_core.models import Severity
+from costguard_core.models import severity_rank
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -32,9 +30,6 @@ from costguard_backend.notify.deliver import (
     thread_of,
 )
 from costguard_backend.notify.routing import channel_for
-
-#: Severity tiers, lowest first (``costguard_core.models.Severity``).
-TIERS: tuple[str, ...] = get_args(Severity)
 
 
 def escalate(settings: Settings, session: Session, row: Outbox) -> str | None:
@@ -96,7 +91,7 @@ def _escalate_one(
     if thread is None:
         return f"action {action.id}: no Slack message to reply to"
     shown, after = request.payload.get("shown_severity"), str(row.payload["to"])
-    if shown in TIERS and TIERS.index(shown) >= TIERS.index(after):
+    if shown is not None and severity_rank(shown) >= severity_rank(after):
         # Posted after the revision (e.g. in the same worker round): it shows the new tier.
         return f"action {action.id}: its alert already shows {shown}"
     message = slack.escalation_message(
