@@ -21,7 +21,7 @@ from generator import GenConfig
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
 HOLDOUTS = tuple(
-    f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
+    f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
 )
 
 
@@ -1013,4 +1013,46 @@ def holdout18(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(30.0, 140.0),
         gap_days=20,
+    )
+
+
+def holdout19(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 17, before any detector change; only its summary line is
+    read, once before and once after: t(3.4) noise with cv 0.04–0.2, tenants of 8–32 leaves in
+    two to five accounts, mid-size leaves (median e^3.9 ≈ 49 USD) with a wide spread, a winter
+    start, 330 days, dev weekends from deep to mild, fees in three tenants in five, batch jobs on
+    one leaf in nine with weekday sizes, month-end processing on a few leaves, dominant leaves in
+    a fifth of the tenants, a drift- and new-leaning mix, incidents from small to large
+    relative to their leaf, 21 days apart."""
+    return GenConfig(
+        name="holdout19",
+        seed=seed + 191_919_193,
+        tenants=10 if quick else 31,
+        days=330,
+        start=date(2024, 1, 8),
+        leaves=(8, 32),
+        accounts=(2, 5),
+        leaf_log_mean=3.9,
+        leaf_log_sigma=1.35,
+        cv=(0.04, 0.2),
+        t_df=3.4,
+        dev_weekend=(0.15, 0.75),
+        prod_weekend=(0.85, 1.05),
+        growth_per_year=(-0.2, 1.3),
+        p_fee_tenant=0.6,
+        fee_multiple=(3.0, 35.0),
+        p_batch_leaf=0.11,
+        batch_p_day=(0.2, 0.6),
+        batch_weekday=(0.7, 1.4),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.3, 2.6),
+        p_dominant_tenant=0.2,
+        dominant_multiple=(4.0, 28.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.18, "shift": 0.18, "drift": 0.24, "new": 0.22, "weekend_loop": 0.18},
+        leaf_multiple=(0.9, 3.4),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 140.0),
+        gap_days=21,
     )

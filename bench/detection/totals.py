@@ -2,16 +2,18 @@
 summary lines, in seconds (generated tenants are cached, lines run on every core).
 
     .venv/bin/python bench/detection/totals.py dev [--set MODULE.NAME=VALUE ...] [--lines ...]
-    .venv/bin/python bench/detection/totals.py holdouts
+    .venv/bin/python bench/detection/totals.py holdouts [--seed N ...] [--only NAME ...]
 
-``dev`` scores CostGuard (per tenant) on the development lines (default: main, dev2..dev8,
-dev8 at seed 33, dev9, dev9 at seed 22 — the eleven lines of sessions 14–15) and prints the
-total of false alarms and misses and each line's pair. ``--set`` changes a module constant of
+``dev`` scores CostGuard (per tenant) on the development lines (default: main, dev2..dev8, dev8 at
+seed 33, dev9, dev9 at seed 22 — the eleven lines of sessions 14–15) and prints the total of false
+alarms and misses and each line's pair. ``--set`` changes a module constant of
 ``costguard_core.detection`` (``tails.OFF_LEVEL_SHARE=0.4``) or a ``DetectorConfig`` default
-(``DC.single_day_z=7.5``) in every worker before it runs, for trying a change without editing
-the code. ``holdouts`` prints each holdout's F1 with its false alarms + misses, per tenant and
-with all tenants in one frame, and their totals: the summary lines only (bench/README.md: a
-holdout's errors are not studied). The cache is a pickle per config and seed under
+(``DC.single_day_z=7.5``) in every worker before it runs, for trying a change without editing the
+code. ``holdouts`` prints each holdout's F1 with its false alarms + misses, per tenant and with all
+tenants in one frame, and their totals: the summary lines only (bench/README.md: a holdout's errors
+are not studied). ``--seed`` scores the holdouts (or ``--only`` some of them) at other seeds too,
+one line per config and seed: how far a config's F1 moves with the draw alone, for reading a line
+near 0.90 (session 17), never for choosing a change. The cache is a pickle per config and seed under
 ``$COSTGUARD_BENCH_CACHE`` (default ``/tmp/costguard-bench-cache``); delete it after changing
 generator.py or configs.py.
 """
@@ -100,14 +102,14 @@ def _dev_line(job: tuple[str, list[str]]) -> tuple[str, int, int]:
     return line, s.fp, s.fn
 
 
-def _holdout(name: str) -> tuple[str, float, int, int, float, int, int]:
+def _holdout(line: str) -> tuple[str, float, int, int, float, int, int]:
     import run
 
-    tenants, burn = _tenants(name)
+    tenants, burn = _tenants(line)
     incidents = [i for t in tenants for i in t.incidents]
     s = score(incidents, run.costguard(tenants)[0], burn)
     o = score(incidents, run.costguard_one_frame(tenants)[0], burn)
-    return name, s.f1, s.fp, s.fn, o.f1, o.fp, o.fn
+    return line, s.f1, s.fp, s.fn, o.f1, o.fp, o.fn
 
 
 def main() -> None:
@@ -115,6 +117,10 @@ def main() -> None:
     parser.add_argument("what", choices=("dev", "holdouts"))
     parser.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=VALUE")
     parser.add_argument("--lines", nargs="+", default=list(DEV_LINES))
+    parser.add_argument("--seed", nargs="+", type=int, default=[SEED], help="holdouts only")
+    parser.add_argument(
+        "--only", nargs="+", choices=("main", *configs.HOLDOUTS), help="holdouts only"
+    )
     args = parser.parse_args()
     t0 = time.perf_counter()
     with Pool(os.cpu_count() or 1) as pool:
@@ -129,9 +135,11 @@ def main() -> None:
             print(f"{label}: {fp + fn} = {fp} false + {fn} missed ({took:.0f} s)")
             print("  " + "  ".join(f"{line} {f}+{m}" for line, f, m in rows))
             return
-        results = pool.map(_holdout, configs.HOLDOUTS, chunksize=1)
+        names = args.only or configs.HOLDOUTS
+        lines = [n if seed == SEED else f"{n}:{seed}" for n in names for seed in args.seed]
+        results = pool.map(_holdout, lines, chunksize=1)
     for name, f1, fp, fn, of1, ofp, ofn in results:
-        print(f"{name:10s} per tenant F1 {f1:.3f} ({fp}+{fn})  one frame {of1:.3f} ({ofp}+{ofn})")
+        print(f"{name:16s} per tenant F1 {f1:.3f} ({fp}+{fn})  one frame {of1:.3f} ({ofp}+{ofn})")
     per = sum(r[2] + r[3] for r in results)
     one = sum(r[5] + r[6] for r in results)
     low = [r[0] for r in results if r[1] < 0.9]
