@@ -24,28 +24,41 @@ from costguard_core.client import BackendClient
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 
-Handler = Callable[[str, str, bytes], tuple[int, dict | bytes]]
+Handler = Callable[[str, str, bytes], tuple[int, dict | bytes] | tuple[int, dict | bytes, dict]]
+#: One request as the server saw it: (method, path with query, headers with lower-case names).
+Seen = tuple[str, str, dict[str, str]]
 
 
 @pytest.fixture()
-def http_server() -> Iterator[Callable[[Handler], str]]:
-    """``start(handler)`` -> base URL; handler(method, path, body) -> (status, json object or
-    the response body as bytes)."""
+def http_server() -> Iterator[Callable[..., str]]:
+    """``start(handler, seen=None)`` -> base URL; handler(method, path, body) -> (status, json
+    object or the response body as bytes), or (status, body, response headers) to add headers
+    (Location, Retry-After, ...; a Content-Type given there replaces application/json).
+    ``seen``: a list each request is appended to as (method, path, request headers)."""
     servers: list[ThreadingHTTPServer] = []
 
-    def start(handler: Handler) -> str:
+    def start(handler: Handler, seen: list[Seen] | None = None) -> str:
         class H(BaseHTTPRequestHandler):
             def _do(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if seen is not None:
+                    seen.append(
+                        (self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+                    )
+                extra: dict = {}
                 try:
-                    status, answer = handler(self.command, self.path, body)
+                    status, answer, *more = handler(self.command, self.path, body)
+                    extra = more[0] if more else {}
                 except Exception as exc:  # a failed check must fail the test, not hang it
                     status, answer = 400, {"error": {"code": 400, "message": repr(exc)}}
                 # bytes are sent as given (exact number text); 204 has no body
                 data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 data = b"" if status == 204 else data
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", extra.get("Content-Type", "application/json"))
+                for name, value in extra.items():
+                    if name != "Content-Type":
+                        self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

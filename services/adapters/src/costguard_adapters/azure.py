@@ -1,7 +1,9 @@
 """``azure``: the Cost Management Query API (azure-mgmt-costmanagement with azure-identity's
-DefaultAzureCredential), daily ActualCost grouped by ServiceName and ResourceGroup, or with
+DefaultAzureCredential), daily ActualCost grouped by ServiceName and ResourceGroup; or with
+``api: cost_details`` the Cost Details API (Generate Cost Details Report, one report per calendar
+month, its CSV blobs read like exports; :mod:`costguard_adapters.azure_cost_details`); or with
 ``api: usage_details`` the Consumption UsageDetails list (azure-mgmt-consumption; mapping in
-:mod:`costguard_adapters.azure_usage`), plus exported CSVs (EA/MCA actual or amortized cost
+:mod:`costguard_adapters.azure_usage`); plus exported CSVs (EA/MCA actual or amortized cost
 details, FocusCost) read by the core reader.
 
 A query result row is ``[PreTaxCost, UsageDate (yyyymmdd int), ServiceName, ResourceGroup,
@@ -19,6 +21,7 @@ from costguard_core.errors import InputError
 from costguard_core.models import CostRow
 from pydantic import Field
 
+from costguard_adapters.azure_cost_details import METRICS, cost_details_rows
 from costguard_adapters.azure_usage import list_usage, usage_rows
 from costguard_adapters.registry import (
     Adapter,
@@ -39,15 +42,18 @@ class AzureSettings(ReadSettings):
     cost_type: str = Field(
         "ActualCost",
         title="Cost type",
-        description="ActualCost or AmortizedCost (Query API 'type'; UsageDetails 'metric' "
-        "actualcost or amortizedcost).",
+        description="ActualCost or AmortizedCost (Query API 'type'; Cost Details 'metric'; "
+        "UsageDetails 'metric' actualcost or amortizedcost).",
     )
-    api: Literal["query", "usage_details"] = Field(
+    api: Literal["query", "cost_details", "usage_details"] = Field(
         "query",
         title="API",
         description="query: Cost Management Query API, daily totals by ServiceName and "
-        "ResourceGroup. usage_details: Consumption UsageDetails (EA 'legacy' or MCA 'modern' "
-        "items), mapped like the cost-details exports.",
+        "ResourceGroup. cost_details: Cost Details API (Generate Cost Details Report; EA and "
+        "MCA; one report per calendar month), its CSV files read like the cost-details "
+        "exports. usage_details: Consumption UsageDetails (EA 'legacy' or MCA 'modern' "
+        "items, an API Microsoft is retiring in favour of cost_details), mapped like the "
+        "cost-details exports.",
     )
     export_paths: list[str] = Field(
         default_factory=list,
@@ -88,7 +94,10 @@ def _query_rows(result: Any, scope: str) -> Iterable[CostRow]:
 
 @adapters.register("azure")
 class AzureAdapter(Adapter):
-    """Azure spend from the Query API and/or exported CSVs."""
+    """Azure spend from the Query, Cost Details or UsageDetails API and/or exported CSVs.
+
+    ``client_kw`` go to the SDK client (e.g. ``polling_interval``: seconds between Cost Details
+    polls when a 202 carries no Retry-After; the SDK's default is 30)."""
 
     Settings = AzureSettings
 
@@ -96,8 +105,21 @@ class AzureAdapter(Adapter):
         super().__init__(settings)
         self._credential, self._client_kw = credential, client_kw
 
-    def _query(self, start: date, end: date) -> Any:
+    def _cost_client(self) -> Any:
         from azure.mgmt.costmanagement import CostManagementClient
+
+        s = self.settings
+        assert isinstance(s, AzureSettings)
+        if self._credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            self._credential = DefaultAzureCredential()
+        kw = dict(self._client_kw)
+        if s.base_url:
+            kw["base_url"] = s.base_url
+        return CostManagementClient(self._credential, **kw)
+
+    def _query(self, start: date, end: date) -> Any:
         from azure.mgmt.costmanagement.models import (
             QueryAggregation,
             QueryDataset,
@@ -108,14 +130,7 @@ class AzureAdapter(Adapter):
 
         s = self.settings
         assert isinstance(s, AzureSettings) and s.scope
-        if self._credential is None:
-            from azure.identity import DefaultAzureCredential
-
-            self._credential = DefaultAzureCredential()
-        kw = dict(self._client_kw)
-        if s.base_url:
-            kw["base_url"] = s.base_url
-        client = CostManagementClient(self._credential, **kw)
+        client = self._cost_client()
         definition = QueryDefinition(
             type=s.cost_type,
             timeframe="Custom",
@@ -133,6 +148,24 @@ class AzureAdapter(Adapter):
             ),
         )
         return client.query.usage(s.scope, definition)
+
+    def _cost_details(self, start: date, end: date) -> list[CostRow]:
+        s = self.settings
+        assert isinstance(s, AzureSettings) and s.scope
+        metric = METRICS.get(s.cost_type.lower())
+        if metric is None:
+            raise InputError(
+                f"{s.cost_type!r} is not ActualCost or AmortizedCost", field="cost_type"
+            )
+        return cost_details_rows(
+            self._cost_client(),
+            s.scope,
+            metric,
+            start,
+            end,
+            lenient=s.lenient,
+            max_bad_rows=s.max_bad_rows,
+        )
 
     def _usage_details(self, start: date, end: date) -> list[CostRow]:
         from azure.mgmt.consumption import ConsumptionManagementClient
@@ -165,6 +198,8 @@ class AzureAdapter(Adapter):
             q_start = start or q_end - timedelta(s.lookback_days)
             if s.api == "usage_details":
                 rows += self._usage_details(q_start, q_end)
+            elif s.api == "cost_details":
+                rows += self._cost_details(q_start, q_end)
             else:
                 rows += _query_rows(self._query(q_start, q_end), s.scope)
         if s.export_paths:
