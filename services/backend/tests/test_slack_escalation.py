@@ -12,7 +12,7 @@ from datetime import time as dtime
 
 import pytest
 import sqlalchemy as sa
-from costguard_backend import crud
+from costguard_backend import crud_anomalies
 from costguard_backend.main import create_app
 from costguard_backend.models import Outbox
 from costguard_backend.notify.deliver import thread_of
@@ -187,6 +187,91 @@ def test_each_tier_is_announced_once(api, h, cfg, engine, slack_server):
     assert worker.deliver_due() == 0 and len(slack_server.posts) == 2
 
 
+def test_the_creation_tier_counts_as_told(api, h, cfg, engine, slack_server):
+    # The alert said high. Lowered to medium, then back to high: nothing new to tell. Raised on
+    # to critical: announced from high, the highest tier told, not from the medium before it.
+    h.new_action(api, "bq-loop")  # high
+    worker = OutboxWorker(engine, cfg)
+    assert worker.deliver_due() == 1
+    _post(api, h, "bq-loop", severity="medium", impact_usd=300.0, end="2025-03-13")
+    stored = _post(api, h, "bq-loop", impact_usd=900.0, end="2025-03-14")
+    assert (stored["severity"], stored["end"]) == ("high", "2025-03-14")  # revised
+    assert _escalations(engine) == []
+    _post(api, h, "bq-loop", severity="medium", impact_usd=300.0, end="2025-03-15")
+    _post(api, h, "bq-loop", **_critical(end="2025-03-16"))
+    [row] = _escalations(engine)
+    assert (row.idempotency_key, row.payload["from"], row.payload["to"]) == (
+        "anomaly-escalated-bq-loop-critical",
+        "high",
+        "critical",
+    )
+    assert worker.deliver_due() == 1
+    [_, reply] = slack_server.posts
+    assert reply["text"].startswith("Severity raised high → critical: impact now 5,120.00 USD")
+
+
+def test_a_tier_under_one_announced_is_not_announced(api, h, cfg, engine, slack_server):
+    # Created medium, announced critical, lowered to medium: raised to high, it is still under
+    # what the user was told.
+    _post(api, h, "bq-loop", severity="medium", impact_usd=300.0)
+    _action(api, h, "bq-loop")
+    worker = OutboxWorker(engine, cfg)
+    _post(api, h, "bq-loop", **_critical(end="2025-03-13"))
+    _post(api, h, "bq-loop", severity="medium", impact_usd=300.0, end="2025-03-14")
+    stored = _post(api, h, "bq-loop", impact_usd=900.0, end="2025-03-15")
+    assert (stored["severity"], stored["end"]) == ("high", "2025-03-15")
+    assert [(r.payload["from"], r.payload["to"]) for r in _escalations(engine)] == [
+        ("medium", "critical")
+    ]
+    assert worker.deliver_due() == 2  # the request (showing high now) and that escalation
+    assert len(slack_server.posts) == 1
+
+
+def test_a_reply_tells_the_current_tier_with_its_figures(api, h, cfg, engine, slack_server):
+    # Raised medium → high, then → critical before the worker ran: one reply, from the tier
+    # the alert showed to the current one, with the current figures (not "medium → high" over
+    # a critical-size impact, then "high → critical").
+    _post(api, h, "bq-loop", severity="medium", impact_usd=300.0)
+    action = _action(api, h, "bq-loop")
+    worker = OutboxWorker(engine, cfg)
+    assert worker.deliver_due() == 1
+    _post(api, h, "bq-loop", impact_usd=900.0, end="2025-03-13")  # high
+    _post(api, h, "bq-loop", **_critical(end="2025-03-14"))
+    rows = _escalations(engine)
+    assert [(r.payload["from"], r.payload["to"]) for r in rows] == [
+        ("medium", "high"),
+        ("high", "critical"),
+    ]
+    assert worker.deliver_due() == 2
+    [_, reply] = slack_server.posts
+    assert reply["text"] == (
+        "Severity raised medium → critical: impact now 5,120.00 USD (2025-03-10 → 2025-03-14); "
+        f"action #{action['id']} is pending_approval"
+    )
+    [request] = _outbox(engine, idempotency_key=f"approval-requested-{action['id']}")
+    assert request.payload["shown_severity"] == "critical"  # what its thread has told
+    assert [(r.status, r.last_error) for r in _escalations(engine)] == [
+        ("delivered", None),
+        ("delivered", f"action {action['id']}: its alert already shows critical"),
+    ]
+
+
+def test_a_tier_lowered_again_before_delivery_is_not_announced(api, h, cfg, engine, slack_server):
+    _post(api, h, "bq-loop", severity="medium", impact_usd=300.0)
+    _action(api, h, "bq-loop")
+    worker = OutboxWorker(engine, cfg)
+    assert worker.deliver_due() == 1
+    _post(api, h, "bq-loop", impact_usd=900.0, end="2025-03-13")  # high
+    _post(api, h, "bq-loop", severity="medium", impact_usd=400.0, end="2025-03-14")
+    assert worker.deliver_due() == 1
+    assert len(slack_server.posts) == 1  # no "medium → high" over a medium impact
+    [row] = _escalations(engine)
+    assert (row.status, row.last_error) == (
+        "delivered",
+        "bq-loop is medium now: not above medium, already told",
+    )
+
+
 def test_revision_and_its_escalation_are_one_commit(api, h, engine, monkeypatch):
     # The revision's first commit goes through, then the process dies. Committed apart, the
     # anomaly would be critical and nobody would ever be told.
@@ -231,8 +316,13 @@ def test_a_concurrent_announcement_loses_the_notification_not_the_revision(api, 
         try:
             with Session(engine) as session:
                 body = AnomalyPost.model_validate(h.anomaly_body("bq-loop", **_critical()))
-                crud.create_anomaly(session=session, anomaly_in=body, actor="agent",
-                                    request_id=None, image_digest="sha256:test")  # fmt: skip
+                crud_anomalies.create_anomaly(
+                    session=session,
+                    anomaly_in=body,
+                    actor="agent",
+                    request_id=None,
+                    image_digest="sha256:test",
+                )
             outcome["ok"] = True
         except Exception as exc:
             outcome["error"] = exc
@@ -277,10 +367,11 @@ def test_what_an_escalation_notes_when_it_posts_nothing(
     [alert] = slack_server.posts
     assert "*Severity*\ncritical" in [f["text"] for f in alert["blocks"][1]["fields"]]
     # Slack not configured: logged, as the other kinds.
-    _post(api, h, "bq-loop", severity="low", end="2025-03-15")
-    _post(api, h, "bq-loop", severity="medium", end="2025-03-16")
-    assert OutboxWorker(engine, settings).deliver_due() == 1
-    assert _outbox(engine, idempotency_key="anomaly-escalated-bq-loop-medium")[0].last_error == (
+    _post(api, h, "quiet", severity="low", start="2025-04-01", end="2025-04-02")
+    _action(api, h, "quiet")
+    _post(api, h, "quiet", severity="medium", start="2025-04-01", end="2025-04-03")
+    assert OutboxWorker(engine, settings).deliver_due() == 2  # the request and the escalation
+    assert _outbox(engine, idempotency_key="anomaly-escalated-quiet-medium")[0].last_error == (
         "logged: SLACK_BOT_TOKEN not set"
     )
 

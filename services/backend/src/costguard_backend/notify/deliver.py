@@ -12,14 +12,16 @@ decides when and retries on ``NotifyError``).
 - ``action_finished``: the outcome, as a reply in the alert's thread (or the digest's).
 - ``slack_response``: the update of the message a button was clicked in, through the click's
   ``response_url`` (written by the interactivity endpoint).
-- ``anomaly_escalated``: written by ``crud._revise`` when a revision raises an anomaly's severity
-  tier (once per tier). For each action of the anomaly with an approval request
-  (``escalation.py``): a request still deferred to an unsent digest whose new severity is no
-  longer a digest severity is posted now as its own alert (noted ``posted on escalation to
-  <severity>``, so the digest leaves it out); a posted alert or digest gets a thread reply
-  broadcast to the channel with the old and new severity and the current figures, unless it was
-  posted after the revision and already shows the new tier (``shown_severity``); a request not
-  delivered yet needs nothing (it will show the current figures).
+- ``anomaly_escalated``: written by ``crud_anomalies._revise`` when a revision raises an anomaly's
+  severity tier above every tier the user was told (its creation tier and tiers announced before;
+  ``from`` is that told tier). For each action of the anomaly with an approval request
+  (``escalation.py``): a request still deferred to an unsent digest whose new severity is no longer
+  a digest severity is posted now as its own alert (noted ``posted on escalation to <severity>``, so
+  the digest leaves it out); a posted alert or digest gets a thread reply broadcast to the channel
+  from the told severity to the anomaly's current one with the current figures, unless its thread
+  already tells that tier (``shown_severity``: the alert was posted after the revision, or an
+  earlier row replied) or the tier was lowered again meanwhile; a request not delivered yet needs
+  nothing (it will show the current figures).
 
 Where a message was posted (``{"channel", "ts"}``) is kept under ``payload["slack"]`` of the
 outbox row that posted it, so later replies can find the thread without a new column.

@@ -1,13 +1,19 @@
 """Delivering ``anomaly_escalated`` (what it does: ``deliver.py``'s docstring): what a rise in an
 anomaly's severity tier changes in Slack, for each of its actions that asked for approval.
 
+The row's ``from`` is the highest tier the user was told when ``crud_anomalies`` wrote it; its
+``to`` may be out of date when the worker runs, so what is announced is the anomaly's current tier
+and figures, and nothing when that tier is no longer above ``from`` (lowered again meanwhile).
+
 Per action: a request deferred to a digest not sent yet is posted now as its own alert when the
 anomaly's severity is no longer a digest severity (and the action still waits for approval); a
-request whose alert or digest was posted gets a thread reply broadcast to the channel (not when
-the alert was posted after the revision and shows the new tier already); a request
-not delivered yet needs nothing (its alert will show the current figures). Actions already
-handled are listed under the row's ``payload["posted_for"]`` and committed one by one, so a retry
-after a later action's Slack error posts nothing twice.
+request whose alert or digest was posted gets a thread reply broadcast to the channel, from the
+highest tier its thread has told (``from``, or the request's ``payload["shown_severity"]``: the
+tier its alert showed, raised by each reply) to the current one, and none when the thread already
+tells that tier (an alert posted after the revision, or a reply to an earlier row); a request not
+delivered yet needs nothing (its alert will show the current figures). Actions already handled are
+listed under the row's ``payload["posted_for"]`` and committed one by one, so a retry after a
+later action's Slack error posts nothing twice.
 """
 
 from __future__ import annotations
@@ -40,12 +46,15 @@ def escalate(settings: Settings, session: Session, row: Outbox) -> str | None:
     requests = _requests(session, str(p["anomaly_id"]))
     if anomaly is None or not requests:
         return "no alert to escalate"
+    told = str(p["from"])
+    if severity_rank(anomaly.severity) <= severity_rank(told):
+        return f"{anomaly.id} is {anomaly.severity} now: not above {told}, already told"
     if not settings.SLACK_BOT_TOKEN:
         logger.info(
             "notification (Slack not configured): anomaly %s severity %s → %s",
             anomaly.id,
-            p["from"],
-            p["to"],
+            told,
+            anomaly.severity,
         )
         return NOT_CONFIGURED
     done, notes = set(p.get("posted_for", [])), []
@@ -90,20 +99,24 @@ def _escalate_one(
     thread = thread_of(session, action.id or 0)
     if thread is None:
         return f"action {action.id}: no Slack message to reply to"
-    shown, after = request.payload.get("shown_severity"), str(row.payload["to"])
+    shown, after = request.payload.get("shown_severity"), anomaly.severity
     if shown is not None and severity_rank(shown) >= severity_rank(after):
-        # Posted after the revision (e.g. in the same worker round): it shows the new tier.
+        # Posted after the revision (e.g. in the same worker round), or told by an earlier
+        # row's reply: the thread shows this tier already.
         return f"action {action.id}: its alert already shows {shown}"
+    info = alert_info(settings, session, action)  # the current figures, as ``after``
     message = slack.escalation_message(
         channel=thread["channel"],
         thread_ts=thread["ts"],
-        info=alert_info(settings, session, action),
-        before=str(row.payload["from"]),
-        after=str(row.payload["to"]),
+        info=info,
+        before=max(str(row.payload["from"]), shown or "", key=severity_rank),
+        after=after,
         idempotency_key=f"{row.idempotency_key or f'outbox-{row.id}'}-action-{action.id}",
     )
     token = settings.SLACK_BOT_TOKEN or ""  # set: checked by ``escalate``
     slack.send(token, settings.SLACK_BASE_URL, message, settings.OUTBOX_HTTP_TIMEOUT_S)
+    # Committed with ``posted_for`` by ``escalate``: a later row's reply starts from here.
+    request.payload = {**request.payload, "shown_severity": after}
     return None
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from costguard_core.models import AnomalyPost, AnomalyPublic, Page, Severity
 from fastapi import APIRouter, Query, Response, status
 
-from costguard_backend import crud
+from costguard_backend import crud_anomalies
 from costguard_backend.api.deps import Reader, RequestIdDep, SessionDep, SettingsDep, Writer
 
 router = APIRouter(prefix="/anomalies", tags=["anomalies"])
@@ -28,7 +28,7 @@ def create_anomaly(
     root causes are revised (audit event ``revise``; a rise of the severity tier is announced in
     Slack, ``anomaly_escalated``). ``detected_at`` (aware, UTC; hourly anomalies only) is
     stored as first given; status, start and scope never change."""
-    anomaly, created = crud.create_anomaly(
+    anomaly, created = crud_anomalies.create_anomaly(
         session=session,
         anomaly_in=anomaly_in,
         actor=principal.name,
@@ -53,7 +53,7 @@ def list_anomalies(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[AnomalyPublic]:
-    data, count = crud.list_anomalies(
+    data, count = crud_anomalies.list_anomalies(
         session=session,
         severity=severity,
         status=status,
@@ -69,4 +69,4 @@ def list_anomalies(
 
 @router.get("/{anomaly_id}", response_model=AnomalyPublic)
 def get_anomaly(anomaly_id: str, session: SessionDep, _: Reader) -> AnomalyPublic:
-    return crud.get_anomaly(session=session, anomaly_id=anomaly_id)
+    return crud_anomalies.get_anomaly(session=session, anomaly_id=anomaly_id)
