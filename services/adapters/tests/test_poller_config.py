@@ -39,17 +39,17 @@ def test_example_config_vultr_block_is_valid(tmp_path: Path) -> None:
     assert settings.restatement_days == 45 and settings.include_pending  # type: ignore[attr-defined]
 
 
-def test_example_config_azure_usage_block_is_valid(tmp_path: Path) -> None:
-    """The commented-out azure usage_details source of the example, uncommented, is valid."""
+def test_example_config_azure_block_is_valid(tmp_path: Path) -> None:
+    """The commented-out azure cost_details source of the example, uncommented, is valid."""
     text = (ROOT / "config" / "adapters.example.yaml").read_text()
-    block = text[text.index("  # - name: azure-usage") : text.index("  # Vultr")]
+    block = text[text.index("  # - name: azure-cost-details") : text.index("  # Vultr")]
     uncommented = "\n".join(line.replace("  # ", "  ", 1) for line in block.splitlines())
     path = tmp_path / "adapters.yaml"
     path.write_text(text + "\n" + uncommented + "\n")
     config = load_config(path)
-    assert config.sources[-1].name == "azure-usage"
+    assert config.sources[-1].name == "azure-cost-details"
     settings = load_all().get("azure").Settings.model_validate(config.sources[-1].settings)
-    assert settings.api == "usage_details"  # type: ignore[attr-defined]
+    assert settings.api == "cost_details"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
