@@ -8,7 +8,9 @@ decides when and retries on ``NotifyError``).
   ``day + 1`` at ``SLACK_DIGEST_HOUR_UTC``. A request arriving after its day's digest was sent
   is posted on its own.
 - ``slack_digest``: one message listing the day's deferred requests (buttons on those still
-  pending).
+  pending). It locks them (PostgreSQL row locks) until it is committed as delivered, as an
+  escalation locks a request before posting it on its own: with several backend replicas a
+  request is in the digest or posted on escalation, never both.
 - ``action_finished``: the outcome, as a reply in the alert's thread (or the digest's).
 - ``slack_response``: the update of the message a button was clicked in, through the click's
   ``response_url`` (written by the interactivity endpoint).
@@ -34,7 +36,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from costguard_backend.core.config import Settings
@@ -184,8 +186,25 @@ def deferred_note(day: str, channel: str) -> str:
     return f"deferred to Slack digest {day} {channel}"
 
 
+def bound_lock_wait(settings: Settings, session: Session) -> None:
+    """On PostgreSQL, make this transaction's row-lock waits give up after one outbox lease
+    (``OUTBOX_LEASE_S``, else 3 × ``OUTBOX_HTTP_TIMEOUT_S`` + 30 s): a worker whose host died
+    mid-post keeps its locks until the server notices (hours with default keepalives), and the
+    waiting worker's row is then retried after its lease instead of stalling the outbox."""
+    if session.get_bind().dialect.name == "postgresql":
+        lease_s = settings.OUTBOX_LEASE_S or settings.OUTBOX_HTTP_TIMEOUT_S * 3 + 30
+        session.execute(text(f"SET LOCAL lock_timeout = '{int(lease_s * 1000)}ms'"))
+
+
 def _digest(settings: Settings, session: Session, row: Outbox) -> str | None:
     day, channel = str(row.payload["day"]), str(row.payload["channel"])
+    bound_lock_wait(settings, session)
+    # Locked until the worker commits (the digest delivered, or the attempt failed): an
+    # escalation locks a request before taking it out of the digest (``escalation.py``), so
+    # either this waits and no longer finds it (PostgreSQL re-checks the condition on the row
+    # the escalation committed), or the escalation waits and finds the digest delivered.
+    # Locked in id order while an escalation holds one request at a time: no deadlock. SQLite
+    # ignores FOR UPDATE; a backend process runs one worker, which delivers rows one by one.
     deferred = session.scalars(
         select(Outbox)
         .where(
@@ -193,6 +212,8 @@ def _digest(settings: Settings, session: Session, row: Outbox) -> str | None:
             col(Outbox.last_error) == deferred_note(day, channel),
         )
         .order_by(col(Outbox.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     infos = []
     for r in deferred:
@@ -227,7 +248,10 @@ def digest_of(session: Session, request: Outbox) -> Outbox | None:
         return None
     day, channel = note.removeprefix("deferred to Slack digest ").split(" ", 1)
     key = f"slack-digest-{day}-{channel}"
-    return session.scalars(select(Outbox).where(col(Outbox.idempotency_key) == key)).first()
+    # Re-read even if loaded (the worker's session does not expire rows on commit): another
+    # worker may have delivered the digest since.
+    stmt = select(Outbox).where(col(Outbox.idempotency_key) == key)
+    return session.scalars(stmt.execution_options(populate_existing=True)).first()
 
 
 def _finished(settings: Settings, session: Session, row: Outbox) -> str | None:

@@ -13,7 +13,9 @@ tier its alert showed, raised by each reply) to the current one, and none when t
 tells that tier (an alert posted after the revision, or a reply to an earlier row); a request not
 delivered yet needs nothing (its alert will show the current figures). Actions already handled are
 listed under the row's ``payload["posted_for"]`` and committed one by one, so a retry after a
-later action's Slack error posts nothing twice.
+later action's Slack error posts nothing twice. Each request row is locked from the decision to
+that commit (``deliver._digest`` locks the ones it lists until it is delivered), so another
+worker's digest or escalation row of the same request waits and then sees what was posted.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from costguard_backend.notify import slack
 from costguard_backend.notify.deliver import (
     NOT_CONFIGURED,
     alert_info,
+    bound_lock_wait,
     digest_of,
     digest_severities,
     logger,
@@ -62,12 +65,14 @@ def escalate(settings: Settings, session: Session, row: Outbox) -> str | None:
         if action.id in done:
             continue
         note = _escalate_one(settings, session, row, anomaly, action, request)
-        if note is not None:
+        if note is None:
+            done.add(action.id)
+            row.payload = {**row.payload, "posted_for": sorted(done)}
+        else:
             notes.append(note)
-            continue
-        done.add(action.id)
-        row.payload = {**row.payload, "posted_for": sorted(done)}
-        session.commit()  # with the request row's changes, if it was posted now
+        # With the request row's changes, if it was posted now; ends its lock either way, so
+        # no more than one request is locked at a time.
+        session.commit()
     return "; ".join(notes) or None
 
 
@@ -91,6 +96,12 @@ def _escalate_one(
     request: Outbox,
 ) -> str | None:
     """Post what the rise changes for ``action``; None once posted, else why nothing was."""
+    # Locked and re-read, until ``escalate`` commits: a digest being sent by another worker
+    # holds the lock until it is committed as delivered (``deliver._digest``), so the request
+    # is posted now or in the digest, not in both; another escalation row of the anomaly
+    # waits too, then sees this one's alert or reply (``shown_severity``).
+    bound_lock_wait(settings, session)
+    session.refresh(request, with_for_update=True)
     if request.status == "pending":
         return f"action {action.id}: request not delivered yet (it will show the new figures)"
     digest = digest_of(session, request)

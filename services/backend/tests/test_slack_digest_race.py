@@ -1,0 +1,226 @@
+"""Two outbox workers (two backend replicas) on one PostgreSQL database: a request deferred to the
+daily digest, whose anomaly is escalated while that digest goes out, is posted once, either in the
+digest or as its own alert, never in both (two sets of buttons for one action).
+
+One worker is held inside its Slack post (after it decided what to post, before it commits); the
+other then runs its delivery. It must wait for the first to commit and decide on what it did."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from costguard_backend.main import create_app
+from costguard_backend.models import Outbox
+from costguard_backend.notify import slack
+from costguard_backend.outbox import OutboxWorker
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+
+@pytest.fixture
+def cfg(settings, slack_server):
+    return settings.model_copy(
+        update={
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_BASE_URL": slack_server.url + "/api/",
+            "SLACK_DIGEST_SEVERITIES": "low",
+        }
+    )
+
+
+@pytest.fixture
+def api(cfg):
+    with TestClient(create_app(cfg)) as c:
+        yield c
+
+
+def _post(api, h, anomaly_id, **fields) -> None:
+    resp = api.post(
+        "/api/v1/anomalies", json=h.anomaly_body(anomaly_id, **fields), headers=h.auth("agent")
+    )
+    assert resp.status_code in (200, 201), resp.text
+
+
+def _low_request(api, h, anomaly_id, start="2025-03-10", end="2025-03-12") -> int:
+    """A low anomaly and an action on it; return the action id."""
+    _post(api, h, anomaly_id, severity="low", impact_usd=40.0, start=start, end=end)
+    resp = api.post("/api/v1/actions", json=h.action_body(anomaly_id), headers=h.auth("agent"))
+    assert resp.status_code == 201, resp.text
+    return int(resp.json()["id"])
+
+
+def _row(engine: sa.Engine, **where: str) -> Outbox:
+    with Session(engine) as session:
+        return session.exec(select(Outbox).filter_by(**where)).one()
+
+
+def _buttons_for(posts: list[dict[str, Any]], action_id: int) -> list[str]:
+    """The block ids of every Approve/Reject pair posted for ``action_id``."""
+    return [
+        b["block_id"]
+        for p in posts
+        for b in p.get("blocks", [])
+        if b["type"] == "actions" and b["elements"][0]["value"] == str(action_id)
+    ]
+
+
+def _lock_waits(engine: sa.Engine) -> int:
+    query = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
+def _until_blocked_or_done(engine: sa.Engine, thread: threading.Thread, timeout_s=20) -> str:
+    """Poll until ``thread`` has finished or waits on a row lock (the only other session, the
+    held worker, waits on an Event, not a lock)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            return "done"
+        if _lock_waits(engine):
+            return "blocked"
+        time.sleep(0.02)
+    return "neither"
+
+
+@pytest.mark.parametrize("held", ["digest", "escalation"])
+def test_a_request_is_posted_once_when_its_digest_and_escalation_race(
+    held, api, h, cfg, engine, slack_server, monkeypatch
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip(
+            "SQLite ignores row locks; a backend process runs one outbox worker, which delivers "
+            "rows one at a time (two processes on one SQLite file would race)"
+        )
+    action = _low_request(api, h, "bq-loop")
+    other = _low_request(api, h, "other", start="2025-04-01", end="2025-04-02")
+    assert OutboxWorker(engine, cfg).deliver_due() == 2 and slack_server.posts == []
+
+    def digest_comes_due() -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(Outbox)
+                .where(col(Outbox.kind) == "slack_digest")
+                .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
+
+    def revise() -> None:  # the loop goes on: the detective re-posts it, critical now
+        _post(api, h, "bq-loop", severity="critical", impact_usd=5120.0, actual_cost=5220.0,
+              end="2025-03-14")  # fmt: skip
+
+    # The held worker stops inside its Slack post until released.
+    send, reached, release = slack.send, threading.Event(), threading.Event()
+    held_text = "CostGuard daily digest" if held == "digest" else "Approval needed"
+
+    def held_send(token: str, base_url: str, message: dict[str, Any], timeout_s: float = 10):
+        if message["text"].startswith(held_text) and not reached.is_set():
+            reached.set()
+            assert release.wait(30), "never released"
+        return send(token, base_url, message, timeout_s)
+
+    monkeypatch.setattr(slack, "send", held_send)
+    errors: list[BaseException] = []
+
+    def deliver() -> None:  # each worker finds one due row: its side's
+        try:
+            assert OutboxWorker(engine, cfg).deliver_due() == 1
+        except BaseException as exc:  # reported by the test's thread
+            errors.append(exc)
+
+    first, second = threading.Thread(target=deliver), threading.Thread(target=deliver)
+    (digest_comes_due if held == "digest" else revise)()
+    first.start()
+    try:
+        assert reached.wait(20), "the held worker never posted"
+        (revise if held == "digest" else digest_comes_due)()
+        second.start()
+        state = _until_blocked_or_done(engine, second)
+    finally:
+        release.set()
+        first.join(30)
+        if second.ident is not None:  # started
+            second.join(30)
+    assert not first.is_alive() and not second.is_alive() and errors == []
+
+    assert len(_buttons_for(slack_server.posts, action)) == 1  # one request, one set of buttons
+    assert len(_buttons_for(slack_server.posts, other)) == 1
+    request = _row(engine, idempotency_key=f"approval-requested-{action}")
+    assert _row(engine, kind="anomaly_escalated").status == "delivered"
+    assert state == "blocked"  # the second worker waited for the held one's commit
+    if held == "digest":
+        # The digest went first: the escalation replies in its thread.
+        digest, reply = slack_server.posts
+        assert _buttons_for([digest], action) == [f"costguard-digest-{action}"]
+        assert reply["thread_ts"] == "1700000000.000001" and reply["text"].startswith(
+            "Severity raised low → critical"
+        )
+        assert request.last_error is not None and request.last_error.startswith("deferred to")
+    else:
+        # The alert went first: the digest lists the other request only.
+        alert, digest = slack_server.posts
+        assert _buttons_for([alert], action) == [f"costguard-action-{action}"]
+        assert _buttons_for([digest], other) == [f"costguard-digest-{other}"]
+        assert request.last_error == "posted on escalation to critical"
+
+
+def test_a_lock_wait_gives_up_after_one_lease(api, h, cfg, engine, slack_server, monkeypatch):
+    # A worker whose host died mid-post keeps its row locks until the server notices; the other
+    # worker gives up after one lease (here 1 s), its row is retried, and nothing posts twice.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes no row locks")
+    cfg = cfg.model_copy(update={"OUTBOX_LEASE_S": 1.0})
+    action = _low_request(api, h, "bq-loop")
+    assert OutboxWorker(engine, cfg).deliver_due() == 1 and slack_server.posts == []
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(Outbox)
+            .where(col(Outbox.kind) == "slack_digest")
+            .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    send, reached, release = slack.send, threading.Event(), threading.Event()
+
+    def held_send(token: str, base_url: str, message: dict[str, Any], timeout_s: float = 10):
+        if message["text"].startswith("CostGuard daily digest") and not reached.is_set():
+            reached.set()
+            assert release.wait(30), "never released"
+        return send(token, base_url, message, timeout_s)
+
+    monkeypatch.setattr(slack, "send", held_send)
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            OutboxWorker(engine, cfg).deliver_due()
+        except BaseException as exc:
+            errors.append(exc)
+
+    first, second = threading.Thread(target=deliver), threading.Thread(target=deliver)
+    first.start()
+    try:
+        assert reached.wait(20), "the digest was never posted"
+        _post(api, h, "bq-loop", severity="critical", impact_usd=5120.0, actual_cost=5220.0,
+              end="2025-03-14")  # fmt: skip
+        second.start()
+        second.join(15)
+        gave_up = not second.is_alive()  # while the digest still holds the lock
+    finally:
+        release.set()
+        first.join(30)
+        second.join(30)
+    assert gave_up
+    [error] = errors
+    assert isinstance(error, sa.exc.OperationalError) and "lock timeout" in str(error)
+    assert _row(engine, kind="anomaly_escalated").status == "pending"  # retried after its lease
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    assert OutboxWorker(engine, cfg).deliver_due(now=later) == 1
+    digest, reply = slack_server.posts
+    assert _buttons_for(slack_server.posts, action) == [f"costguard-digest-{action}"]
+    assert reply["text"].startswith("Severity raised low → critical")
