@@ -1,6 +1,7 @@
 """Two outbox workers (two backend replicas) on one PostgreSQL database: a request deferred to the
 daily digest, whose anomaly is escalated while that digest goes out, is posted once, either in the
-digest or as its own alert, never in both (two sets of buttons for one action).
+digest or as its own alert, never in both (two sets of buttons for one action); a request first
+delivered while its day's digest goes out is posted once too, never in neither.
 
 One worker is held inside its Slack post (after it decided what to post, before it commits); the
 other then runs its delivery. It must wait for the first to commit and decide on what it did."""
@@ -91,6 +92,30 @@ def _until_blocked_or_done(engine: sa.Engine, thread: threading.Thread, timeout_
     return "neither"
 
 
+def _digest_comes_due(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(Outbox)
+            .where(col(Outbox.kind) == "slack_digest")
+            .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+
+def _hold_send(monkeypatch, text: str) -> tuple[threading.Event, threading.Event]:
+    """Make the first Slack post whose text starts with ``text`` stop until released; return
+    the events (reached, release)."""
+    send, reached, release = slack.send, threading.Event(), threading.Event()
+
+    def held_send(token: str, base_url: str, message: dict[str, Any], timeout_s: float = 10):
+        if message["text"].startswith(text) and not reached.is_set():
+            reached.set()
+            assert release.wait(30), "never released"
+        return send(token, base_url, message, timeout_s)
+
+    monkeypatch.setattr(slack, "send", held_send)
+    return reached, release
+
+
 @pytest.mark.parametrize("held", ["digest", "escalation"])
 def test_a_request_is_posted_once_when_its_digest_and_escalation_race(
     held, api, h, cfg, engine, slack_server, monkeypatch
@@ -105,28 +130,15 @@ def test_a_request_is_posted_once_when_its_digest_and_escalation_race(
     assert OutboxWorker(engine, cfg).deliver_due() == 2 and slack_server.posts == []
 
     def digest_comes_due() -> None:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.update(Outbox)
-                .where(col(Outbox.kind) == "slack_digest")
-                .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
-            )
+        _digest_comes_due(engine)
 
     def revise() -> None:  # the loop goes on: the detective re-posts it, critical now
         _post(api, h, "bq-loop", severity="critical", impact_usd=5120.0, actual_cost=5220.0,
               end="2025-03-14")  # fmt: skip
 
     # The held worker stops inside its Slack post until released.
-    send, reached, release = slack.send, threading.Event(), threading.Event()
     held_text = "CostGuard daily digest" if held == "digest" else "Approval needed"
-
-    def held_send(token: str, base_url: str, message: dict[str, Any], timeout_s: float = 10):
-        if message["text"].startswith(held_text) and not reached.is_set():
-            reached.set()
-            assert release.wait(30), "never released"
-        return send(token, base_url, message, timeout_s)
-
-    monkeypatch.setattr(slack, "send", held_send)
+    reached, release = _hold_send(monkeypatch, held_text)
     errors: list[BaseException] = []
 
     def deliver() -> None:  # each worker finds one due row: its side's
@@ -179,21 +191,8 @@ def test_a_lock_wait_gives_up_after_one_lease(api, h, cfg, engine, slack_server,
     cfg = cfg.model_copy(update={"OUTBOX_LEASE_S": 1.0})
     action = _low_request(api, h, "bq-loop")
     assert OutboxWorker(engine, cfg).deliver_due() == 1 and slack_server.posts == []
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(Outbox)
-            .where(col(Outbox.kind) == "slack_digest")
-            .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-    send, reached, release = slack.send, threading.Event(), threading.Event()
-
-    def held_send(token: str, base_url: str, message: dict[str, Any], timeout_s: float = 10):
-        if message["text"].startswith("CostGuard daily digest") and not reached.is_set():
-            reached.set()
-            assert release.wait(30), "never released"
-        return send(token, base_url, message, timeout_s)
-
-    monkeypatch.setattr(slack, "send", held_send)
+    _digest_comes_due(engine)
+    reached, release = _hold_send(monkeypatch, "CostGuard daily digest")
     errors: list[BaseException] = []
 
     def deliver() -> None:
@@ -224,3 +223,91 @@ def test_a_lock_wait_gives_up_after_one_lease(api, h, cfg, engine, slack_server,
     digest, reply = slack_server.posts
     assert _buttons_for(slack_server.posts, action) == [f"costguard-digest-{action}"]
     assert reply["text"].startswith("Severity raised low → critical")
+
+
+def test_a_request_delivered_while_its_digest_is_sent_is_posted_once(
+    api, h, cfg, engine, slack_server, monkeypatch
+):
+    # Catching up after an outage: a day's request is first delivered after the next day's
+    # digest hour, by one replica while the other sends that digest. It reads the digest as
+    # pending (committed as delivered only after the post), so it must wait for that commit
+    # and post the request on its own, not note it deferred to a digest that has left.
+    if engine.dialect.name != "postgresql":
+        pytest.skip(
+            "SQLite ignores row locks; a backend process runs one outbox worker, which delivers "
+            "rows one at a time, so a request is never delivered while its digest is sent"
+        )
+    listed = _low_request(api, h, "bq-loop")
+    assert OutboxWorker(engine, cfg).deliver_due() == 1 and slack_server.posts == []
+    late = _low_request(api, h, "late", start="2025-04-01", end="2025-04-02")  # the backlog
+    _digest_comes_due(engine)
+    reached, release = _hold_send(monkeypatch, "CostGuard daily digest")
+    errors: list[BaseException] = []
+
+    def deliver() -> None:  # one worker delivers the digest (ids first), the other the request
+        try:
+            assert OutboxWorker(engine, cfg).deliver_due() == 1
+        except BaseException as exc:  # reported by the test's thread
+            errors.append(exc)
+
+    first, second = threading.Thread(target=deliver), threading.Thread(target=deliver)
+    first.start()
+    try:
+        assert reached.wait(20), "the digest was never posted"
+        second.start()
+        state = _until_blocked_or_done(engine, second)
+    finally:
+        release.set()
+        first.join(30)
+        if second.ident is not None:
+            second.join(30)
+    assert not first.is_alive() and not second.is_alive() and errors == []
+
+    assert _buttons_for(slack_server.posts, listed) == [f"costguard-digest-{listed}"]
+    assert len(_buttons_for(slack_server.posts, late)) == 1  # not lost, not posted twice
+    digest, alert = slack_server.posts
+    assert _buttons_for([alert], late) == [f"costguard-action-{late}"]
+    request = _row(engine, idempotency_key=f"approval-requested-{late}")
+    assert request.status == "delivered" and request.last_error is None
+    assert request.payload["slack"]["ts"] == "1700000000.000002"  # its thread: the alert's
+    assert state == "blocked"  # the request's worker waited for the digest's commit
+
+
+def test_a_digest_whose_sender_died_is_retried_after_one_lease(
+    api, h, cfg, engine, slack_server, monkeypatch
+):
+    # The digest's row lock must not stall the other worker: after the lease it claims the row
+    # again (an UPDATE, whose lock wait is not bounded) and gives up on the listed requests'
+    # locks after one lease, as an escalation does.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes no row locks")
+    cfg = cfg.model_copy(update={"OUTBOX_LEASE_S": 1.0})
+    action = _low_request(api, h, "bq-loop")
+    assert OutboxWorker(engine, cfg).deliver_due() == 1 and slack_server.posts == []
+    _digest_comes_due(engine)
+    reached, release = _hold_send(monkeypatch, "CostGuard daily digest")
+    errors: list[BaseException] = []
+
+    def deliver(now: datetime | None = None) -> None:
+        try:
+            OutboxWorker(engine, cfg).deliver_due(now=now)
+        except BaseException as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=deliver)
+    after_lease = datetime.now(UTC) + timedelta(seconds=5)
+    second = threading.Thread(target=deliver, args=(after_lease,))
+    first.start()
+    try:
+        assert reached.wait(20), "the digest was never posted"
+        second.start()
+        second.join(15)
+        gave_up = not second.is_alive()  # while the first sender still holds its locks
+    finally:
+        release.set()
+        first.join(30)
+        second.join(30)
+    assert gave_up
+    [error] = errors
+    assert isinstance(error, sa.exc.OperationalError) and "lock timeout" in str(error)
+    assert _buttons_for(slack_server.posts, action) == [f"costguard-digest-{action}"]

@@ -6,11 +6,13 @@ decides when and retries on ``NotifyError``).
   posted: the row is noted ``deferred to Slack digest <day> <channel>`` and a ``slack_digest``
   row for that UTC day (the day the request was created) and channel is scheduled for
   ``day + 1`` at ``SLACK_DIGEST_HOUR_UTC``. A request arriving after its day's digest was sent
-  is posted on its own.
+  is posted on its own. A digest row found pending is locked and read again: with several
+  backend replicas, a request delivered while its digest is being sent waits for that digest's
+  commit and is then posted on its own, rather than deferred to a digest that left without it.
 - ``slack_digest``: one message listing the day's deferred requests (buttons on those still
-  pending). It locks them (PostgreSQL row locks) until it is committed as delivered, as an
-  escalation locks a request before posting it on its own: with several backend replicas a
-  request is in the digest or posted on escalation, never both.
+  pending). It locks its own row, then them (PostgreSQL row locks), until it is committed as
+  delivered, as an escalation locks a request before posting it on its own: with several
+  backend replicas a request is in the digest or posted on escalation, never both.
 - ``action_finished``: the outcome, as a reply in the alert's thread (or the digest's).
 - ``slack_response``: the update of the message a button was clicked in, through the click's
   ``response_url`` (written by the interactivity endpoint).
@@ -144,6 +146,13 @@ def _approval(settings: Settings, session: Session, row: Outbox) -> str | None:
         day = row.created_at.astimezone(UTC).date()
         key = f"slack-digest-{day}-{channel}"
         digest = session.scalars(select(Outbox).where(col(Outbox.idempotency_key) == key)).first()
+        if digest is not None and digest.status == "pending":
+            # Locked and re-read, until the worker commits: a digest being sent holds a lock on
+            # its row from before it reads its list until it is committed (``_digest``), so this
+            # waits and finds it delivered, rather than noting the request deferred to a digest
+            # that has left without it. (A digest found delivered or dead stays so: no lock.)
+            bound_lock_wait(settings, session)
+            session.refresh(digest, with_for_update=True)
         if digest is None:
             send_at = datetime.combine(
                 day + timedelta(days=1), time(settings.SLACK_DIGEST_HOUR_UTC)
@@ -199,12 +208,20 @@ def bound_lock_wait(settings: Settings, session: Session) -> None:
 def _digest(settings: Settings, session: Session, row: Outbox) -> str | None:
     day, channel = str(row.payload["day"]), str(row.payload["channel"])
     bound_lock_wait(settings, session)
-    # Locked until the worker commits (the digest delivered, or the attempt failed): an
-    # escalation locks a request before taking it out of the digest (``escalation.py``), so
+    # This row, then the requests it lists, locked until the worker commits (the digest
+    # delivered, or the attempt failed). A request being deferred locks this row (FOR UPDATE)
+    # before reading its status (``_approval``), so either its note is committed before the
+    # list is read, or it waits and finds the digest delivered. FOR KEY SHARE conflicts with
+    # that lock only, not with the UPDATE of ``OutboxWorker._claim`` (whose lock wait is not
+    # bounded): if this worker's host dies mid-post, another claims the row after the lease.
+    # An escalation locks a request before taking it out of the digest (``escalation.py``), so
     # either this waits and no longer finds it (PostgreSQL re-checks the condition on the row
     # the escalation committed), or the escalation waits and finds the digest delivered.
-    # Locked in id order while an escalation holds one request at a time: no deadlock. SQLite
-    # ignores FOR UPDATE; a backend process runs one worker, which delivers rows one by one.
+    # No deadlock: a digest row is locked before requests (here, then its requests in id order;
+    # in ``_approval``, then its own request by the worker's commit), and an escalation holds
+    # one request and no digest row. SQLite ignores these locks; a backend process runs one
+    # worker, which delivers rows one by one.
+    session.refresh(row, with_for_update={"read": True, "key_share": True})
     deferred = session.scalars(
         select(Outbox)
         .where(
