@@ -3,6 +3,7 @@ summary lines, in seconds (generated tenants are cached, lines run on every core
 
     .venv/bin/python bench/detection/totals.py dev [--set MODULE.NAME=VALUE ...] [--lines ...]
     .venv/bin/python bench/detection/totals.py holdouts [--seed N ...] [--only NAME ...]
+        [--independent]
 
 ``dev`` scores CostGuard (per tenant) on the development lines (default: main, dev2..dev8, dev8 at
 seed 33, dev9, dev9 at seed 22 — the eleven lines of sessions 14–15) and prints the total of false
@@ -15,7 +16,9 @@ are not studied). ``--seed`` scores the holdouts (or ``--only`` some of them) at
 one line per config and seed: how far a config's F1 moves with the draw alone, for reading a line
 near 0.90 (session 17), never for choosing a change. The cache is a pickle per config and seed under
 ``$COSTGUARD_BENCH_CACHE`` (default ``/tmp/costguard-bench-cache``); delete it after changing
-generator.py or configs.py.
+generator.py or configs.py. The independent generator's configs (``independent.py``) are lines
+too: ``ind1`` .. ``ind3`` at seed 7 are development lines (``--lines ind1 ind2 ind3``); its
+seeds 8 and 9 are holdout lines, refused by ``dev`` and printed by ``holdouts --independent``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import configs  # noqa: E402
+import independent  # noqa: E402
 from generator import generate  # noqa: E402
 from scoring import score  # noqa: E402
 
@@ -51,6 +55,10 @@ DEV_LINES = (
     "dev9:22",
 )
 SEED = 20240601
+#: The independent generator's lines (``independent.py``, session 17): seed 7 is studied,
+#: seeds 8 and 9 are its holdout lines.
+IND_DEV_SEED = 7
+IND_HOLDOUT_SEEDS = (8, 9)
 CACHE = Path(os.environ.get("COSTGUARD_BENCH_CACHE", "/tmp/costguard-bench-cache"))
 
 
@@ -79,6 +87,9 @@ def _apply(settings: list[str]) -> None:
 
 def _tenants(line: str) -> tuple[list, object]:
     name, _, seed_text = line.partition(":")
+    if name in independent.CONFIGS:  # fast to generate: not cached
+        ind = independent.CONFIGS[name](int(seed_text) if seed_text else IND_DEV_SEED)
+        return independent.generate(ind), ind.start + timedelta(days=ind.warmup_days)
     seed = int(seed_text) if seed_text else SEED
     path = CACHE / f"{name}_{seed}.pkl"
     if path.exists():
@@ -90,6 +101,14 @@ def _tenants(line: str) -> tuple[list, object]:
     with path.open("wb") as f:
         pickle.dump(result, f)
     return result
+
+
+def _is_holdout(line: str) -> bool:
+    """A line ``dev`` refuses: an old-family holdout, or an independent config at a holdout seed."""
+    name, _, seed_text = line.partition(":")
+    if name in independent.CONFIGS:
+        return int(seed_text or IND_DEV_SEED) in IND_HOLDOUT_SEEDS
+    return name in configs.HOLDOUTS
 
 
 def _dev_line(job: tuple[str, list[str]]) -> tuple[str, int, int]:
@@ -121,11 +140,16 @@ def main() -> None:
     parser.add_argument(
         "--only", nargs="+", choices=("main", *configs.HOLDOUTS), help="holdouts only"
     )
+    parser.add_argument(
+        "--independent",
+        action="store_true",
+        help="holdouts: also the independent generator's holdout lines (seeds 8 and 9)",
+    )
     args = parser.parse_args()
     t0 = time.perf_counter()
     with Pool(os.cpu_count() or 1) as pool:
         if args.what == "dev":
-            refused = [x for x in args.lines if x.partition(":")[0] in configs.HOLDOUTS]
+            refused = [x for x in args.lines if _is_holdout(x)]
             if refused:
                 parser.error(f"{', '.join(refused)}: holdouts are not studied (bench/README.md)")
             rows = pool.map(_dev_line, [(x, args.set) for x in args.lines], chunksize=1)
@@ -137,6 +161,8 @@ def main() -> None:
             return
         names = args.only or configs.HOLDOUTS
         lines = [n if seed == SEED else f"{n}:{seed}" for n in names for seed in args.seed]
+        if args.independent:
+            lines += [f"{n}:{seed}" for n in independent.CONFIGS for seed in IND_HOLDOUT_SEEDS]
         results = pool.map(_holdout, lines, chunksize=1)
     for name, f1, fp, fn, of1, ofp, ofn in results:
         print(f"{name:16s} per tenant F1 {f1:.3f} ({fp}+{fn})  one frame {of1:.3f} ({ofp}+{ofn})")
