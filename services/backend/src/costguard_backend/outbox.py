@@ -7,6 +7,11 @@ replicas can share the table and a killed worker's row comes due again), then ma
 delivered, or retries with exponential backoff (``OUTBOX_BACKOFF_BASE_S`` · 2^(attempt-1), at
 most ``OUTBOX_BACKOFF_MAX_S``), or after ``OUTBOX_MAX_ATTEMPTS`` marks it ``dead``. A receiver
 that keeps the keys it has seen therefore acts exactly once per key.
+
+On PostgreSQL a claim or a delivery waits at most one lease for another worker's row lock
+(``core.db.bound_lock_wait``; a worker whose host died keeps its locks until the server
+notices). Giving up ends that row's attempt only, logged at WARNING: the row stays pending, is
+tried again next round (not claimed) or after its lease (claimed), and the round goes on.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sqlmodel import Session, col
 
 from costguard_backend import metrics
 from costguard_backend.core.config import Settings
+from costguard_backend.core.db import bound_lock_wait, outbox_lease_s
 from costguard_backend.core.sqltypes import utcnow
 from costguard_backend.dispatch import (
     ACTION_APPROVED,
@@ -120,8 +126,11 @@ class OutboxWorker:
         return sum(1 for row_id in due if self._attempt(row_id, now))
 
     def _claim(self, session: Session, row_id: int, now: datetime) -> bool:
-        lease_s = self.settings.OUTBOX_LEASE_S or self.settings.OUTBOX_HTTP_TIMEOUT_S * 3 + 30
-        lease = now + timedelta(seconds=lease_s)
+        lease = now + timedelta(seconds=outbox_lease_s(self.settings))
+        # The UPDATE waits for another worker's lock on the row (a delivery locks rows until its
+        # commit): at most one lease, as a delivery's lock waits, for a host that died holding
+        # one keeps it until the server notices (hours).
+        bound_lock_wait(self.settings, session)
         claimed = session.execute(
             update(Outbox)
             .where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
@@ -132,21 +141,48 @@ class OutboxWorker:
         return claimed.rowcount == 1  # type: ignore[attr-defined]
 
     def _attempt(self, row_id: int, now: datetime) -> bool:
+        # A lock wait that gave up (``bound_lock_wait``) ends this row's attempt only, rolled
+        # back: the row stays pending, due again next round (not claimed) or after its lease.
         with Session(self.engine, expire_on_commit=False) as session:
-            if not self._claim(session, row_id, now):
+            try:
+                if not self._claim(session, row_id, now):
+                    return False
+            except sa.exc.OperationalError as exc:
+                if not _lock_timeout(exc):
+                    raise
+                logger.warning(
+                    "outbox %s not claimed: its row stayed locked for one lease (another worker "
+                    "mid-delivery, or one whose host died); tried again next round",
+                    row_id,
+                )
                 return False
             row = session.get(Outbox, row_id)
             assert row is not None
+            kind, attempt = row.kind, row.attempts  # for the log: not read again after an error
             try:
-                note = self.dispatcher.deliver(session, row)
-            except (DeliveryError, httpx.HTTPError) as exc:
-                self._failed(session, row, f"{type(exc).__name__}: {exc}")
-                return True
-            row.status, row.delivered_at, row.last_error = "delivered", utcnow(), note
-            session.add(row)
-            session.commit()
-            metrics.WEBHOOK_DELIVERIES.labels("outbound", row.kind, "delivered").inc()
+                self._deliver(session, row)
+            except sa.exc.OperationalError as exc:
+                if not _lock_timeout(exc):
+                    raise
+                logger.warning(
+                    "outbox %s (%s) attempt %s: a row lock stayed taken for one lease (another "
+                    "worker mid-delivery, or one whose host died); retried after its lease",
+                    row_id,
+                    kind,
+                    attempt,
+                )
             return True
+
+    def _deliver(self, session: Session, row: Outbox) -> None:
+        try:
+            note = self.dispatcher.deliver(session, row)
+        except (DeliveryError, httpx.HTTPError) as exc:
+            self._failed(session, row, f"{type(exc).__name__}: {exc}")
+            return
+        row.status, row.delivered_at, row.last_error = "delivered", utcnow(), note
+        session.add(row)
+        session.commit()
+        metrics.WEBHOOK_DELIVERIES.labels("outbound", row.kind, "delivered").inc()
 
     def _failed(self, session: Session, row: Outbox, error: str) -> None:
         session.rollback()
@@ -177,3 +213,8 @@ class OutboxWorker:
         metrics.WEBHOOK_DELIVERIES.labels("outbound", row.kind, "dead" if dead else "retry").inc()
         if dead:
             self.dispatcher.give_up(session, row)
+
+
+def _lock_timeout(exc: sa.exc.OperationalError) -> bool:
+    """``exc`` is PostgreSQL's ``lock_not_available``: a ``lock_timeout`` ran out."""
+    return getattr(exc.orig, "sqlstate", None) == "55P03"

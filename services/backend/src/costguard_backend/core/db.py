@@ -17,6 +17,8 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from costguard_backend.core.config import Settings
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -77,3 +79,19 @@ def check_database(engine: sa.Engine) -> None:
     """Raise if the database does not answer ``SELECT 1``."""
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT 1"))
+
+
+def outbox_lease_s(settings: Settings) -> float:
+    """How long a claimed outbox row is leased (s): ``OUTBOX_LEASE_S``, else 3 ×
+    ``OUTBOX_HTTP_TIMEOUT_S`` + 30 (one delivery's HTTP calls with slack-sdk's retry)."""
+    return settings.OUTBOX_LEASE_S or settings.OUTBOX_HTTP_TIMEOUT_S * 3 + 30
+
+
+def bound_lock_wait(settings: Settings, session: Session) -> None:
+    """On PostgreSQL, make this transaction's row-lock waits give up after one outbox lease
+    (``outbox_lease_s``), raising ``OperationalError`` (SQLSTATE 55P03): a worker whose host
+    died mid-post keeps its locks until the server notices (hours with default keepalives), and
+    the waiting worker's row is then retried instead of stalling the outbox. No-op elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        ms = int(outbox_lease_s(settings) * 1000)
+        session.execute(sa.text(f"SET LOCAL lock_timeout = '{ms}ms'"))

@@ -9,6 +9,9 @@ decides when and retries on ``NotifyError``).
   is posted on its own. A digest row found pending is locked and read again: with several
   backend replicas, a request delivered while its digest is being sent waits for that digest's
   commit and is then posted on its own, rather than deferred to a digest that left without it.
+  The request's own row is locked before the anomaly's severity is read, as an escalation locks
+  it before deciding: an escalation meanwhile either comes first (the request is read raised) or
+  waits and finds it deferred (posts it at once) or posted (replies), never "not delivered yet".
 - ``slack_digest``: one message listing the day's deferred requests (buttons on those still
   pending). It locks its own row, then them (PostgreSQL row locks), until it is committed as
   delivered, as an escalation locks a request before posting it on its own: with several
@@ -38,10 +41,11 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from costguard_backend.core.config import Settings
+from costguard_backend.core.db import bound_lock_wait
 from costguard_backend.models import Action, Anomaly, Outbox, RootCause
 from costguard_backend.notify import slack
 from costguard_backend.notify.routing import channel_for
@@ -137,10 +141,17 @@ def _key(row: Outbox) -> str:
 
 
 def _approval(settings: Settings, session: Session, row: Outbox) -> str | None:
-    action = session.get(Action, row.action_id)
+    # This request row locked until the worker commits, before the anomaly's severity is read:
+    # an escalation locks it too before deciding (``escalation.py``), so either the escalation
+    # went first and this reads the raised severity, or it waits for this commit and finds the
+    # request posted or deferred (and then posts it at once), never "not delivered yet" while
+    # this defers a request that is critical by now.
+    bound_lock_wait(settings, session)
+    session.refresh(row, with_for_update=True)
+    action = session.get(Action, row.action_id, populate_existing=True)
     if action is None:
         raise NotifyError(f"action {row.action_id} does not exist")
-    anomaly = session.get(Anomaly, action.anomaly_id)
+    anomaly = session.get(Anomaly, action.anomaly_id, populate_existing=True)
     channel = channel_for(settings, session, anomaly)
     if anomaly is not None and anomaly.severity in digest_severities(settings):
         day = row.created_at.astimezone(UTC).date()
@@ -151,7 +162,6 @@ def _approval(settings: Settings, session: Session, row: Outbox) -> str | None:
             # its row from before it reads its list until it is committed (``_digest``), so this
             # waits and finds it delivered, rather than noting the request deferred to a digest
             # that has left without it. (A digest found delivered or dead stays so: no lock.)
-            bound_lock_wait(settings, session)
             session.refresh(digest, with_for_update=True)
         if digest is None:
             send_at = datetime.combine(
@@ -195,16 +205,6 @@ def deferred_note(day: str, channel: str) -> str:
     return f"deferred to Slack digest {day} {channel}"
 
 
-def bound_lock_wait(settings: Settings, session: Session) -> None:
-    """On PostgreSQL, make this transaction's row-lock waits give up after one outbox lease
-    (``OUTBOX_LEASE_S``, else 3 × ``OUTBOX_HTTP_TIMEOUT_S`` + 30 s): a worker whose host died
-    mid-post keeps its locks until the server notices (hours with default keepalives), and the
-    waiting worker's row is then retried after its lease instead of stalling the outbox."""
-    if session.get_bind().dialect.name == "postgresql":
-        lease_s = settings.OUTBOX_LEASE_S or settings.OUTBOX_HTTP_TIMEOUT_S * 3 + 30
-        session.execute(text(f"SET LOCAL lock_timeout = '{int(lease_s * 1000)}ms'"))
-
-
 def _digest(settings: Settings, session: Session, row: Outbox) -> str | None:
     day, channel = str(row.payload["day"]), str(row.payload["channel"])
     bound_lock_wait(settings, session)
@@ -212,14 +212,15 @@ def _digest(settings: Settings, session: Session, row: Outbox) -> str | None:
     # delivered, or the attempt failed). A request being deferred locks this row (FOR UPDATE)
     # before reading its status (``_approval``), so either its note is committed before the
     # list is read, or it waits and finds the digest delivered. FOR KEY SHARE conflicts with
-    # that lock only, not with the UPDATE of ``OutboxWorker._claim`` (whose lock wait is not
-    # bounded): if this worker's host dies mid-post, another claims the row after the lease.
+    # that lock only, not with the UPDATE of ``OutboxWorker._claim``: if this worker's host
+    # dies mid-post, another claims the row after the lease without waiting for this lock.
     # An escalation locks a request before taking it out of the digest (``escalation.py``), so
     # either this waits and no longer finds it (PostgreSQL re-checks the condition on the row
     # the escalation committed), or the escalation waits and finds the digest delivered.
-    # No deadlock: a digest row is locked before requests (here, then its requests in id order;
-    # in ``_approval``, then its own request by the worker's commit), and an escalation holds
-    # one request and no digest row. SQLite ignores these locks; a backend process runs one
+    # No deadlock: here a digest row is locked before the requests it lists, in id order, and
+    # those are deferred (delivered) requests; ``_approval`` waits for a digest row holding one
+    # request, a pending one, which no digest lists; an escalation holds one request and waits
+    # for nothing until its commit. SQLite ignores these locks; a backend process runs one
     # worker, which delivers rows one by one.
     session.refresh(row, with_for_update={"read": True, "key_share": True})
     deferred = session.scalars(

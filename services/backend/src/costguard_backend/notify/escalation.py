@@ -14,8 +14,9 @@ tells that tier (an alert posted after the revision, or a reply to an earlier ro
 delivered yet needs nothing (its alert will show the current figures). Actions already handled are
 listed under the row's ``payload["posted_for"]`` and committed one by one, so a retry after a
 later action's Slack error posts nothing twice. Each request row is locked from the decision to
-that commit (``deliver._digest`` locks the ones it lists until it is delivered), so another
-worker's digest or escalation row of the same request waits and then sees what was posted.
+that commit (``deliver._digest`` locks the ones it lists until it is delivered, and
+``deliver._approval`` its own before reading the severity), so another worker's digest,
+escalation or first delivery of the same request waits and then sees what was posted.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from costguard_backend.core.config import Settings
+from costguard_backend.core.db import bound_lock_wait
 from costguard_backend.models import Action, Anomaly, Outbox
 from costguard_backend.notify import slack
 from costguard_backend.notify.deliver import (
     NOT_CONFIGURED,
     alert_info,
-    bound_lock_wait,
     digest_of,
     digest_severities,
     logger,
@@ -99,7 +100,10 @@ def _escalate_one(
     # Locked and re-read, until ``escalate`` commits: a digest being sent by another worker
     # holds the lock until it is committed as delivered (``deliver._digest``), so the request
     # is posted now or in the digest, not in both; another escalation row of the anomaly
-    # waits too, then sees this one's alert or reply (``shown_severity``).
+    # waits too, then sees this one's alert or reply (``shown_severity``). A first delivery of
+    # the request locks it before reading the severity (``deliver._approval``): found pending
+    # here, it is read after this commit and shows the new figures; being delivered, this
+    # waits and then finds it posted or deferred.
     bound_lock_wait(settings, session)
     session.refresh(request, with_for_update=True)
     if request.status == "pending":
