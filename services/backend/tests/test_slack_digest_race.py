@@ -81,6 +81,17 @@ def _lock_waits(engine: sa.Engine) -> int:
         return int(conn.execute(query).scalar() or 0)
 
 
+def _lock_wait_events(engine: sa.Engine) -> list[str]:
+    """What each session waiting on a lock waits for (``transactionid``: another transaction's
+    end, as an insert on a unique key another transaction inserted; ``tuple``: a row lock)."""
+    query = sa.text(
+        "SELECT wait_event FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as conn:
+        return [str(e) for e in conn.execute(query).scalars()]
+
+
 def _worker(
     engine: sa.Engine,
     cfg,
@@ -430,3 +441,95 @@ def test_a_claim_of_a_row_locked_by_a_dead_worker_gives_up_after_one_lease(
     assert OutboxWorker(engine, cfg).deliver_due() == 0
     assert _buttons_for(slack_server.posts, stuck) == [f"costguard-action-{stuck}"]
     assert _row(engine, idempotency_key=f"approval-requested-{stuck}").status == "delivered"
+
+
+def test_two_first_requests_of_a_day_delivered_at_once_share_one_digest(
+    api, h, cfg, engine, slack_server, monkeypatch
+):
+    # Two replicas each first-deliver one low request of the same day and channel: both find no
+    # digest row. The first inserts it and is held before its commit; the second's insert waits
+    # on the unique key for that commit, then defers its request to the digest the first made
+    # (no IntegrityError ending its round, no second digest row).
+    if engine.dialect.name != "postgresql":
+        pytest.skip(
+            "SQLite ignores row locks; a backend process runs one outbox worker, which delivers "
+            "rows one at a time, so two first requests of a day are never delivered at once"
+        )
+    one = _low_request(api, h, "bq-loop")
+    two = _low_request(api, h, "other", start="2025-04-01", end="2025-04-02")
+    # The first worker stops once it has created the digest row and decided, before it commits.
+    reached, release = _hold_call(monkeypatch, deliver, "deferred_note")
+    errors: list[BaseException] = []
+
+    # the first worker attempts the first request (the second's claim then finds it leased),
+    # the second worker the second request (the first's claim then finds it leased)
+    first, second = (_worker(engine, cfg, errors, expect=1) for _ in range(2))
+    first.start()
+    try:
+        assert reached.wait(20), "the first request's worker never decided"
+        second.start()
+        state = _until_blocked_or_done(engine, second)
+        waits = _lock_wait_events(engine)
+    finally:
+        release.set()
+        first.join(30)
+        if second.ident is not None:
+            second.join(30)
+    assert not first.is_alive() and not second.is_alive() and errors == []
+
+    requests = [_row(engine, idempotency_key=f"approval-requested-{a}") for a in (one, two)]
+    day = requests[0].created_at.astimezone(UTC).date()
+    note = f"deferred to Slack digest {day} {cfg.SLACK_CHANNEL}"
+    assert [(r.status, r.last_error) for r in requests] == [("delivered", note)] * 2
+    with Session(engine) as session:
+        [digest] = session.exec(select(Outbox).where(col(Outbox.kind) == "slack_digest")).all()
+    assert digest.idempotency_key == f"slack-digest-{day}-{cfg.SLACK_CHANNEL}"
+    assert slack_server.posts == []
+    # the second insert waited on the unique key for the first worker's transaction
+    assert state == "blocked" and waits == ["transactionid"]
+
+    _digest_comes_due(engine)
+    assert OutboxWorker(engine, cfg).deliver_due() == 1
+    [posted] = slack_server.posts  # one digest listing both requests once
+    assert _buttons_for([posted], one) == [f"costguard-digest-{one}"]
+    assert _buttons_for([posted], two) == [f"costguard-digest-{two}"]
+    assert _row(engine, kind="slack_digest").status == "delivered"
+
+
+def test_a_digest_insert_waits_at_most_one_lease(
+    api, h, cfg, engine, slack_server, monkeypatch, caplog
+):
+    # The first request's worker created the digest row and its host died before the commit:
+    # the second's insert on the same key gives up after one lease (here 1 s), that attempt only
+    # (WARNING), and the request is deferred to the digest on a later round.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes no row locks")
+    cfg = cfg.model_copy(update={"OUTBOX_LEASE_S": 1.0})
+    one = _low_request(api, h, "bq-loop")
+    two = _low_request(api, h, "other", start="2025-04-01", end="2025-04-02")
+    reached, release = _hold_call(monkeypatch, deliver, "deferred_note")
+    errors: list[BaseException] = []
+
+    first, second = (_worker(engine, cfg, errors, expect=1) for _ in range(2))
+    first.start()
+    try:
+        assert reached.wait(20), "the first request's worker never decided"
+        second.start()
+        second.join(15)
+        gave_up = not second.is_alive()  # while the first still holds its transaction open
+    finally:
+        release.set()
+        first.join(30)
+        second.join(30)
+    assert gave_up and errors == []
+    [warning] = [r for r in caplog.records if r.name == "costguard_backend.outbox"]
+    assert warning.levelname == "WARNING" and "retried after its lease" in warning.getMessage()
+    assert _row(engine, idempotency_key=f"approval-requested-{two}").status == "pending"
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    assert OutboxWorker(engine, cfg).deliver_due(now=later) == 1
+    digest = _row(engine, kind="slack_digest")  # one row
+    note = f"deferred to Slack digest {digest.payload['day']} {cfg.SLACK_CHANNEL}"
+    for action in (one, two):
+        request = _row(engine, idempotency_key=f"approval-requested-{action}")
+        assert (request.status, request.last_error) == ("delivered", note)
+    assert slack_server.posts == []

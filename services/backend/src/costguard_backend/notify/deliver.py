@@ -9,6 +9,9 @@ decides when and retries on ``NotifyError``).
   is posted on its own. A digest row found pending is locked and read again: with several
   backend replicas, a request delivered while its digest is being sent waits for that digest's
   commit and is then posted on its own, rather than deferred to a digest that left without it.
+  A digest row not found is inserted at once, in a savepoint: of two first requests of a day
+  and channel delivered at once, the second waits on the unique key for the first's commit,
+  then joins the digest row the first created (locked and read again), no IntegrityError.
   The request's own row is locked before the anomaly's severity is read, as an escalation locks
   it before deciding: an escalation meanwhile either comes first (the request is read raised) or
   waits and finds it deferred (posts it at once) or posted (replies), never "not delivered yet".
@@ -37,11 +40,12 @@ outbox row that posted it, so later replies can find the thread without a new co
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from costguard_backend.core.config import Settings
@@ -164,9 +168,33 @@ def _approval(settings: Settings, session: Session, row: Outbox) -> str | None:
             # that has left without it. (A digest found delivered or dead stays so: no lock.)
             session.refresh(digest, with_for_update=True)
         if digest is None:
-            send_at = datetime.combine(
-                day + timedelta(days=1), time(settings.SLACK_DIGEST_HOUR_UTC)
-            )
+            # Added now; or created by another worker meanwhile, then locked and read as above:
+            # a pending digest is joined, one found delivered posts this request on its own.
+            digest = _add_digest(settings, session, day, channel, key)
+        if digest is None or digest.status == "pending":
+            return deferred_note(day.isoformat(), channel)
+    return post_alert(settings, session, row, action, channel)
+
+
+def _add_digest(
+    settings: Settings, session: Session, day: date, channel: str, key: str
+) -> Outbox | None:
+    """Insert the ``slack_digest`` row ``key`` of ``day`` and ``channel`` now, in a savepoint,
+    and return None; if another worker's row holds the key, return that row, locked.
+
+    With several backend replicas two first requests of a day and channel can both find no
+    digest row. On PostgreSQL the second insert waits on the unique index for the first
+    transaction's end (at most one lease: ``bound_lock_wait``, set by ``_approval`` before the
+    savepoint, which a savepoint's rollback keeps) and fails once it commits. Only the savepoint
+    is rolled back: the row is read again, locked (``FOR UPDATE``, as a pending digest found by
+    ``_approval``), rather than the worker's commit failing on the key. No deadlock: the waiting
+    worker holds its own pending request; the inserting one holds its own pending request and
+    the digest row, which no other transaction sees until it commits, and waits for nothing
+    more (it has decided to defer); a digest waits only for deferred requests, never a pending
+    one."""
+    send_at = datetime.combine(day + timedelta(days=1), time(settings.SLACK_DIGEST_HOUR_UTC))
+    try:
+        with session.begin_nested():
             session.add(
                 Outbox(
                     kind=SLACK_DIGEST,
@@ -175,9 +203,18 @@ def _approval(settings: Settings, session: Session, row: Outbox) -> str | None:
                     next_attempt_at=send_at.replace(tzinfo=UTC),
                 )
             )
-        if digest is None or digest.status == "pending":
-            return deferred_note(day.isoformat(), channel)
-    return post_alert(settings, session, row, action, channel)
+            session.flush()
+    except IntegrityError:
+        digest = session.scalars(
+            select(Outbox)
+            .where(col(Outbox.idempotency_key) == key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+        if digest is None:  # not the key: some other constraint
+            raise
+        return digest
+    return None
 
 
 def post_alert(
@@ -218,7 +255,8 @@ def _digest(settings: Settings, session: Session, row: Outbox) -> str | None:
     # either this waits and no longer finds it (PostgreSQL re-checks the condition on the row
     # the escalation committed), or the escalation waits and finds the digest delivered.
     # No deadlock: here a digest row is locked before the requests it lists, in id order, and
-    # those are deferred (delivered) requests; ``_approval`` waits for a digest row holding one
+    # those are deferred (delivered) requests; ``_approval`` waits for a digest row (or for the
+    # transaction inserting it, ``_add_digest``, which then waits for nothing) holding one
     # request, a pending one, which no digest lists; an escalation holds one request and waits
     # for nothing until its commit. SQLite ignores these locks; a backend process runs one
     # worker, which delivers rows one by one.
