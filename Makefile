@@ -44,6 +44,8 @@ bench: install
 	$(PY) bench/detection/hourly.py
 	$(PY) bench/detection/independent_run.py --config all --seed 8
 	$(PY) bench/detection/independent_run.py --config all --seed 9
+	$(PY) bench/detection/independent2_run.py --config all --seed 8
+	$(PY) bench/detection/independent2_run.py --config all --seed 9
 	@if [ -f bench/ingest/run.py ]; then $(PY) bench/ingest/run.py; fi
 
 up: install
