@@ -16,9 +16,10 @@ are not studied). ``--seed`` scores the holdouts (or ``--only`` some of them) at
 one line per config and seed: how far a config's F1 moves with the draw alone, for reading a line
 near 0.90 (session 17), never for choosing a change. The cache is a pickle per config and seed under
 ``$COSTGUARD_BENCH_CACHE`` (default ``/tmp/costguard-bench-cache``); delete it after changing
-generator.py or configs.py. The independent generator's configs (``independent.py``) are lines
-too: ``ind1`` .. ``ind3`` at seed 7 are development lines (``--lines ind1 ind2 ind3``); its
-seeds 8 and 9 are holdout lines, refused by ``dev`` and printed by ``holdouts --independent``.
+generator.py or configs.py. The independent generators' configs (``independent.py``: ``ind1`` ..
+``ind3``; ``independent2.py``: ``k1``, ``k2``) are lines too: at seed 7 development lines
+(``--lines ind1 ind2 ind3 k1 k2``); their seeds 8 and 9 are holdout lines, refused by ``dev``
+and printed by ``holdouts --independent``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import configs  # noqa: E402
 import independent  # noqa: E402
+import independent2  # noqa: E402
 from generator import generate  # noqa: E402
 from scoring import score  # noqa: E402
 
@@ -59,6 +61,8 @@ SEED = 20240601
 #: seeds 8 and 9 are its holdout lines.
 IND_DEV_SEED = 7
 IND_HOLDOUT_SEEDS = (8, 9)
+#: Each independent config's generator module (the same interface: ``CONFIGS``, ``generate``).
+IND = {name: mod for mod in (independent, independent2) for name in mod.CONFIGS}
 CACHE = Path(os.environ.get("COSTGUARD_BENCH_CACHE", "/tmp/costguard-bench-cache"))
 
 
@@ -87,9 +91,9 @@ def _apply(settings: list[str]) -> None:
 
 def _tenants(line: str) -> tuple[list, object]:
     name, _, seed_text = line.partition(":")
-    if name in independent.CONFIGS:  # fast to generate: not cached
-        ind = independent.CONFIGS[name](int(seed_text) if seed_text else IND_DEV_SEED)
-        return independent.generate(ind), ind.start + timedelta(days=ind.warmup_days)
+    if name in IND:  # fast to generate: not cached
+        ind = IND[name].CONFIGS[name](int(seed_text) if seed_text else IND_DEV_SEED)
+        return IND[name].generate(ind), ind.start + timedelta(days=ind.warmup_days)
     seed = int(seed_text) if seed_text else SEED
     path = CACHE / f"{name}_{seed}.pkl"
     if path.exists():
@@ -106,7 +110,7 @@ def _tenants(line: str) -> tuple[list, object]:
 def _is_holdout(line: str) -> bool:
     """A line ``dev`` refuses: an old-family holdout, or an independent config at a holdout seed."""
     name, _, seed_text = line.partition(":")
-    if name in independent.CONFIGS:
+    if name in IND:
         return int(seed_text or IND_DEV_SEED) in IND_HOLDOUT_SEEDS
     return name in configs.HOLDOUTS
 
@@ -143,7 +147,7 @@ def main() -> None:
     parser.add_argument(
         "--independent",
         action="store_true",
-        help="holdouts: also the independent generator's holdout lines (seeds 8 and 9)",
+        help="holdouts: also the independent generators' holdout lines (seeds 8 and 9)",
     )
     args = parser.parse_args()
     t0 = time.perf_counter()
@@ -162,7 +166,7 @@ def main() -> None:
         names = args.only or configs.HOLDOUTS
         lines = [n if seed == SEED else f"{n}:{seed}" for n in names for seed in args.seed]
         if args.independent:
-            lines += [f"{n}:{seed}" for n in independent.CONFIGS for seed in IND_HOLDOUT_SEEDS]
+            lines += [f"{n}:{seed}" for n in IND for seed in IND_HOLDOUT_SEEDS]
         results = pool.map(_holdout, lines, chunksize=1)
     for name, f1, fp, fn, of1, ofp, ofn in results:
         print(f"{name:16s} per tenant F1 {f1:.3f} ({fp}+{fn})  one frame {of1:.3f} ({ofp}+{ofn})")
