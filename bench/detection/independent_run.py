@@ -3,6 +3,10 @@
     .venv/bin/python bench/detection/independent_run.py [--config ind1|ind2|ind3|all] [--seed N]
         [--no-baselines]
 
+``main(generator)`` serves any generator module with the same interface (``CONFIGS``,
+``generate``, configs with ``start``, ``days``, ``warmup_days``): ``independent2_run.py`` runs
+it on ``independent2.py``.
+
 Per config: generate, run ``run.costguard`` (tenant by tenant) and ``run.costguard_one_frame``
 (all tenants in one frame), then the ``robust_z`` and ``ratio`` baselines, score each with
 ``scoring.score`` from the first day incidents may start, and print the lines.
@@ -16,6 +20,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -43,10 +48,10 @@ def _lines(name: str, s, seconds: float) -> list[str]:
     return [head, f"{'':<20} recall by kind: {rec}", f"{'':<20} median delay (days): {delay}"]
 
 
-def run_config(name: str, seed: int, with_baselines: bool) -> None:
-    cfg = independent.CONFIGS[name](seed)
+def run_config(generator: ModuleType, name: str, seed: int, with_baselines: bool) -> None:
+    cfg = generator.CONFIGS[name](seed)
     t0 = time.perf_counter()
-    tenants = independent.generate(cfg)
+    tenants = generator.generate(cfg)
     gen_secs = time.perf_counter() - t0
     incidents = [i for t in tenants for i in t.incidents]
     rows = sum(len(t.frame) for t in tenants)
@@ -88,15 +93,15 @@ def run_config(name: str, seed: int, with_baselines: bool) -> None:
     print(flush=True)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default="all", choices=["all", *independent.CONFIGS])
+def main(generator: ModuleType = independent, description: str | None = None) -> None:
+    ap = argparse.ArgumentParser(description=description or __doc__.splitlines()[0])
+    ap.add_argument("--config", default="all", choices=["all", *generator.CONFIGS])
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-baselines", action="store_true")
     args = ap.parse_args()
-    names = list(independent.CONFIGS) if args.config == "all" else [args.config]
+    names = list(generator.CONFIGS) if args.config == "all" else [args.config]
     for name in names:
-        run_config(name, args.seed, not args.no_baselines)
+        run_config(generator, name, args.seed, not args.no_baselines)
 
 
 if __name__ == "__main__":
