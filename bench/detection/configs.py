@@ -21,7 +21,7 @@ from generator import GenConfig
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
 HOLDOUTS = tuple(
-    f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
+    f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
 )
 
 
@@ -1055,4 +1055,46 @@ def holdout19(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(30.0, 140.0),
         gap_days=21,
+    )
+
+
+def holdout20(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 18, before any detector change; only its summary line is
+    read, once before and once after: t(3.2) noise with cv 0.04–0.24, tenants of 10–36 leaves
+    in one to three accounts, larger leaves (median e^4.2 ≈ 67 USD) with a wide spread, a spring
+    start, 310 days, dev weekends from deep to mild, fees in half the tenants, batch jobs on one
+    leaf in ten with weekday sizes, month-end processing on a few leaves, dominant leaves in a
+    third of the tenants, a spike- and shift-leaning mix, incidents from small to large
+    relative to their leaf, 22 days apart."""
+    return GenConfig(
+        name="holdout20",
+        seed=seed + 202_020_209,
+        tenants=10 if quick else 30,
+        days=310,
+        start=date(2024, 4, 22),
+        leaves=(10, 36),
+        accounts=(1, 3),
+        leaf_log_mean=4.2,
+        leaf_log_sigma=1.3,
+        cv=(0.04, 0.24),
+        t_df=3.2,
+        dev_weekend=(0.2, 0.7),
+        prod_weekend=(0.8, 1.05),
+        growth_per_year=(-0.1, 1.0),
+        p_fee_tenant=0.5,
+        fee_multiple=(4.0, 30.0),
+        p_batch_leaf=0.1,
+        batch_p_day=(0.2, 0.55),
+        batch_weekday=(0.7, 1.35),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.4, 2.5),
+        p_dominant_tenant=0.33,
+        dominant_multiple=(5.0, 30.0),
+        credits_per_tenant=(0, 4),
+        incidents=(2, 6),
+        mix={"spike": 0.26, "shift": 0.24, "drift": 0.16, "new": 0.16, "weekend_loop": 0.18},
+        leaf_multiple=(0.9, 3.2),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(35.0, 150.0),
+        gap_days=22,
     )
