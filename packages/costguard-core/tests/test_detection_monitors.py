@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,10 @@ def test_example_file_loads() -> None:
         ({"monitors": []}, "monitors: List should have at least 1 item"),
         ({"monitors": [{"dimension": "total"}] * 2}, "dimension listed more than once: total"),
         ({"monitors": [{"dimension": "total"}], "bogus": 1}, "bogus: Extra inputs"),
+        (
+            {"monitors": [{"dimension": "total"}], "leaf_percent_of": "service"},
+            "leaf_percent_of: Input should be 'parent' or 'resource'",
+        ),
     ],
 )
 def test_bad_documents_name_the_field(document: dict, message: str) -> None:
@@ -103,3 +108,44 @@ def test_per_monitor_thresholds_and_tiers() -> None:
     # The strict ServiceName monitor does not silence another monitor that sees it.
     both = _only({"dimension": "ServiceName", "min_impact_usd": 1000}, {"dimension": "total"})
     assert [a.scope for a in detect(frame, monitors=both)] == [{}]
+
+
+def _fleet_with_a_rising_small_instance(days: int = 110, rise_from: int = 90) -> object:
+    """A prod EC2 fleet of 20 instances at ~100 USD/day and one at 40 USD/day whose spend
+    rises by 30 USD/day (+75 % of its own, ~1.4 % of its service and account) from
+    ``rise_from`` on."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    extra = []
+    for i in range(days):
+        day = frames.START + timedelta(days=i)
+        cycle = 0.6 if day.weekday() >= 5 else 1.0
+        for n in range(20):
+            cost = 100.0 * cycle * (1 + rng.normal(0, 0.04))
+            extra.append(frames.row(day, "AWS", "prod", "Amazon EC2", f"i-fleet-{n}", cost))
+        cost = 40.0 * cycle * (1 + rng.normal(0, 0.04)) + (30.0 if i >= rise_from else 0.0)
+        extra.append(frames.row(day, "AWS", "prod", "Amazon EC2", "i-small", cost))
+    return frames.make_frame(days, extra_rows=extra)
+
+
+def test_leaf_percent_of_resource_finds_a_rise_small_for_its_service() -> None:
+    """``leaf_percent_of``: the default judges a leaf's percent test against its service and
+    account (the rise is ~1.4 % of them: no anomaly, the product's quieter default); with
+    ``resource`` the rise is +75 % of the resource's own spend and is reported, under the
+    leaf's service and account, naming the instance. A ``since`` run from the start day gives
+    the same anomaly as the backtest (the screen uses the same reference)."""
+    frame = _fleet_with_a_rising_small_instance()
+    specs = [{"dimension": "ServiceName"}, {"dimension": "SubAccountId"}]
+    parent = parse_monitors({"monitors": specs})
+    assert parent.leaf_percent_of == "parent"
+    assert detect(frame, monitors=parent) == []
+    own = parse_monitors({"monitors": specs, "leaf_percent_of": "resource"})
+    found = detect(frame, monitors=own)
+    assert [((a.start - frames.START).days, a.scope) for a in found] == [
+        (90, {"ServiceName": "Amazon EC2", "SubAccountId": "prod"})
+    ]
+    assert found[0].root_causes[0].ResourceId == "i-small"
+    assert 20 <= found[0].expected_cost <= 45  # the resource's own expected spend (USD/day)
+    since = detect(frame, monitors=own, since=found[0].start)
+    assert [a.model_dump() for a in since] == [a.model_dump() for a in found]

@@ -228,7 +228,7 @@ def detect(
         # still decide what is new on since.
         first = int(np.searchsorted(prep.days, np.datetime64(since, "D")))
         from_day = max(0, first - incident_memory_days(config) - config.drift_window_days)
-    ev, factor = evaluate_rows(prep, configs, from_day)
+    ev, factor = evaluate_rows(prep, configs, from_day, monitors.leaf_percent_of)
     out = []
     for run in _incidents(prep, _runs(prep, ev, enabled), config, ev, configs, factor):
         start = prep.days[run.start].astype(date)

@@ -12,6 +12,8 @@ Document shape (``config/monitors.example.yaml``)::
       - dimension: Tags.team             # one monitor per value of the tag key "team"
         severity_tiers_usd: {medium: 200, high: 2000, critical: 20000}
     leaf_monitors: true                  # also watch every leaf alone (see detection/README.md)
+    leaf_percent_of: parent              # a leaf's percent threshold: of its parent (default)
+                                         # or of the resource's own expected spend ("resource")
 
 ``dimension`` is ``total``, ``ProviderName``, ``ServiceName``, ``SubAccountId``, ``RegionId`` or
 ``Tags.<key>``. Unset thresholds fall back to the ``DetectorConfig`` given to ``detect``.
@@ -71,6 +73,16 @@ class MonitorsConfig(BaseModel):
 
     monitors: list[MonitorSpec] = Field(min_length=1)
     leaf_monitors: bool = True
+    leaf_percent_of: Literal["parent", "resource"] = Field(
+        default="parent",
+        description="What a leaf monitor's percent threshold (its parent ServiceName monitor's "
+        "min_impact_pct) is a fraction of. 'parent': the smaller of its ServiceName's and "
+        "SubAccountId's expected spend, so a resource's rise must be material to the service "
+        "and account it sits in (quiet on noisy small resources; a +60 USD/day rise on one of "
+        "50 equal resources is 2 % of its service and waits for that service's own monitor). "
+        "'resource': the resource's own expected spend, so a rise large for the resource alerts "
+        "once it also passes min_impact_usd (more alerts; bench/README.md, session 18).",
+    )
 
     @field_validator("monitors")
     @classmethod

@@ -143,10 +143,14 @@ def row_accounts(prep: Prepared) -> np.ndarray | None:
 
 
 def evaluate_rows(
-    prep: Prepared, configs: list[DetectorConfig], from_day: int | None = None
+    prep: Prepared,
+    configs: list[DetectorConfig],
+    from_day: int | None = None,
+    leaf_percent_of: str = "parent",
 ) -> tuple[Evaluation, np.ndarray | None]:
     """Monitor rows first; leaf rows then use the smaller of their ServiceName and SubAccountId
-    monitors' expected spend as the percent threshold's reference (``series._leaf_monitors``).
+    monitors' expected spend as the percent threshold's reference (``series._leaf_monitors``),
+    or with ``leaf_percent_of="resource"`` their own (``MonitorsConfig.leaf_percent_of``).
     With ``from_day``, rows that cannot be flagged from that day on (``screen.candidates``, run
     once per set of size thresholds) are not judged. Returns the evaluation and the pooled tail
     factor: per day (``pooled.pooled_factor``), or per row and day when the frame holds several
@@ -168,6 +172,7 @@ def evaluate_rows(
                 from_day,
                 prep.leaf_account,
                 cell_plain,
+                own_reference=leaf_percent_of == "resource",
             )
             keep[rows] = k[rows]
         keep[prep.leaf_parent[leaf & keep]] = True
@@ -198,7 +203,9 @@ def evaluate_rows(
             rows = np.flatnonzero(part)[rows]
             up = prep.leaf_parent[rows]
             ref, rep = (out.expected[up], replaced[rows]) if leaf[rows[0]] else (None, None)
-            if ref is not None:
+            if leaf_percent_of == "resource":
+                ref = None  # the leaf's own expected spend
+            elif ref is not None:
                 ref = np.fmin(ref, _rows_or_nan(out.expected, prep.leaf_account[rows]))
                 if cell_judged is not None:
                     ref = np.fmin(ref, cell_judged[rows])

@@ -45,18 +45,21 @@ def candidates(
     from_day: int,
     account: np.ndarray | None = None,
     cell: np.ndarray | None = None,
+    own_reference: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows that may be flagged on a day ≥ ``from_day`` (bool mask) and the plain expected.
 
     ``parent`` gives, per row, the row whose expected spend is its percent reference (-1: its
     own), as ``detect`` uses for leaf monitors; ``account`` (-1: none) a second such row, the
-    smaller of the two expected spends being the reference.
+    smaller of the two expected spends being the reference. ``own_reference``: every row's
+    reference is its own expected spend (``MonitorsConfig.leaf_percent_of="resource"``);
+    ``parent`` then only names the rows kept because a leaf under them is.
     """
     exp = plain_expected(y, config, days)
     with np.errstate(invalid="ignore"):
         zero = may_run_after_idle(y, on_window_days(config))
     ref = exp.copy()
-    child = np.flatnonzero(parent >= 0)
+    child = np.flatnonzero(parent >= 0) if not own_reference else np.zeros(0, dtype=np.int64)
     up = parent[child]
     parent_ref = np.where(np.isnan(exp[up]), exp[child], exp[up])
     # A parent that may be on/off has another expected spend when judged; 0 (no percent test)
