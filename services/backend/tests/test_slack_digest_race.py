@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from costguard_backend.core.db import bound_row_locks
 from costguard_backend.main import create_app
 from costguard_backend.models import Outbox
 from costguard_backend.notify import deliver, slack
@@ -244,7 +245,11 @@ def test_a_lock_wait_gives_up_after_one_lease(
     reached, release = _hold_send(monkeypatch, "CostGuard daily digest")
     errors: list[BaseException] = []
 
-    first, second = (_worker(engine, cfg, errors) for _ in range(2))
+    # The held worker's lease is long (30 s), so the server does not end its idle transaction
+    # during the test (``core.db.bound_row_locks``): this checks the waiter's own bound, the
+    # second line of defence (with equal leases the holder's session is ended first).
+    held = cfg.model_copy(update={"OUTBOX_LEASE_S": 30.0})
+    first, second = _worker(engine, held, errors), _worker(engine, cfg, errors)
     first.start()
     try:
         assert reached.wait(20), "the digest was never posted"
@@ -326,8 +331,12 @@ def test_a_digest_whose_sender_died_is_retried_after_one_lease(
     reached, release = _hold_send(monkeypatch, "CostGuard daily digest")
     errors: list[BaseException] = []
 
-    first = _worker(engine, cfg, errors)
-    second = _worker(engine, cfg, errors, now=datetime.now(UTC) + timedelta(seconds=5))
+    # The held worker's lease is long (30 s), so the server does not end its idle transaction
+    # during the test (``core.db.bound_row_locks``): this checks the waiter's own bound, the
+    # second line of defence (with equal leases the holder's session is ended first).
+    held = cfg.model_copy(update={"OUTBOX_LEASE_S": 30.0})
+    first = _worker(engine, held, errors)
+    second = _worker(engine, cfg, errors, now=datetime.now(UTC) + timedelta(seconds=60))
     first.start()
     try:
         assert reached.wait(20), "the digest was never posted"
@@ -510,7 +519,12 @@ def test_a_digest_insert_waits_at_most_one_lease(
     reached, release = _hold_call(monkeypatch, deliver, "deferred_note")
     errors: list[BaseException] = []
 
-    first, second = (_worker(engine, cfg, errors, expect=1) for _ in range(2))
+    # The held worker's lease is long (30 s), so the server does not end its idle transaction
+    # during the test (``core.db.bound_row_locks``): this checks the waiter's own bound, the
+    # second line of defence (with equal leases the holder's session is ended first).
+    held = cfg.model_copy(update={"OUTBOX_LEASE_S": 30.0})
+    first = _worker(engine, held, errors, expect=1)
+    second = _worker(engine, cfg, errors, expect=1)
     first.start()
     try:
         assert reached.wait(20), "the first request's worker never decided"
@@ -533,3 +547,64 @@ def test_a_digest_insert_waits_at_most_one_lease(
         request = _row(engine, idempotency_key=f"approval-requested-{action}")
         assert (request.status, request.last_error) == ("delivered", note)
     assert slack_server.posts == []
+
+
+def test_rows_locked_by_a_worker_whose_host_died_are_free_after_one_lease(
+    api, h, cfg, engine, slack_server, caplog
+):
+    # A worker whose host dies mid-post leaves its transaction open on the server, which keeps
+    # its row locks until it notices the dead connection (hours with default keepalives); the
+    # other worker would give up one lease per round on each such row. Every worker transaction
+    # that locks rows (``core.db.bound_row_locks``) is ended by the server once idle for one
+    # lease (here 1 s), so the row is free after that and the next round delivers it at once.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes no row locks")
+    cfg = cfg.model_copy(update={"OUTBOX_LEASE_S": 1.0})
+    stuck = h.new_action(api, "stuck")["id"]
+    stuck_id = _row(engine, idempotency_key=f"approval-requested-{stuck}").id
+    dead = Session(engine)
+    bound_row_locks(cfg, dead)  # as the claim and every delivery do before locking rows
+    dead.execute(sa.select(Outbox.id).where(col(Outbox.id) == stuck_id).with_for_update())
+    time.sleep(2.0)  # the host is gone: nothing more is sent on this connection
+    try:
+        assert OutboxWorker(engine, cfg).deliver_due() == 1  # claimed: no lock wait gave up
+        assert [r for r in caplog.records if r.name == "costguard_backend.outbox"] == []
+        assert _buttons_for(slack_server.posts, stuck) == [f"costguard-action-{stuck}"]
+        assert _row(engine, idempotency_key=f"approval-requested-{stuck}").status == "delivered"
+        with pytest.raises(sa.exc.DBAPIError, match="idle-in-transaction timeout"):
+            dead.execute(sa.text("SELECT 1"))  # the server ended the dead worker's session
+    finally:
+        dead.close()
+
+
+def test_a_post_slower_than_the_lease_ends_its_row_attempt_only(
+    api, h, cfg, engine, slack_server, monkeypatch, caplog
+):
+    # A live worker stalled inside a Slack post for longer than one lease (here 1 s) finds its
+    # transaction ended by the server (the bound above cannot tell it from a dead host). That
+    # ends this row's attempt only, with a WARNING: the round goes on to the next row, and the
+    # row is retried after its lease (its message may then be posted twice: at-least-once).
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes no row locks")
+    cfg = cfg.model_copy(update={"OUTBOX_LEASE_S": 1.0})
+    slow = h.new_action(api, "slow")["id"]
+    free = h.new_action(api, "free")["id"]
+    reached, release = _hold_send(monkeypatch, "")  # the round's first post: the slow one
+    errors: list[BaseException] = []
+    results: list[int] = []
+    worker = _worker(engine, cfg, errors, results=results)
+    worker.start()
+    try:
+        assert reached.wait(20), "nothing was posted"
+        time.sleep(2.0)  # past one lease, idle in its transaction
+    finally:
+        release.set()
+        worker.join(30)
+    assert errors == [] and results == [2]  # the round went on to the second row
+    assert _buttons_for(slack_server.posts, free) == [f"costguard-action-{free}"]
+    [warning] = [r for r in caplog.records if r.name == "costguard_backend.outbox"]
+    assert warning.levelname == "WARNING" and "idle for one lease" in warning.getMessage()
+    assert _row(engine, idempotency_key=f"approval-requested-{slow}").status == "pending"
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    assert OutboxWorker(engine, cfg).deliver_due(now=later) == 1
+    assert _row(engine, idempotency_key=f"approval-requested-{slow}").status == "delivered"

@@ -8,10 +8,12 @@ delivered, or retries with exponential backoff (``OUTBOX_BACKOFF_BASE_S`` · 2^(
 most ``OUTBOX_BACKOFF_MAX_S``), or after ``OUTBOX_MAX_ATTEMPTS`` marks it ``dead``. A receiver
 that keeps the keys it has seen therefore acts exactly once per key.
 
-On PostgreSQL a claim or a delivery waits at most one lease for another worker's row lock
-(``core.db.bound_lock_wait``; a worker whose host died keeps its locks until the server
-notices). Giving up ends that row's attempt only, logged at WARNING: the row stays pending, is
-tried again next round (not claimed) or after its lease (claimed), and the round goes on.
+On PostgreSQL a claim or a delivery waits at most one lease for another worker's row lock, and
+holds its own at most one lease idle (``core.db.bound_row_locks``: the server ends a worker
+transaction idle that long, so a worker whose host died mid-post frees its rows after one
+lease). Giving up, or being ended, ends that row's attempt only, logged at WARNING: the row
+stays pending, is tried again next round (not claimed) or after its lease (claimed), and the
+round goes on.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from sqlmodel import Session, col
 
 from costguard_backend import metrics
 from costguard_backend.core.config import Settings
-from costguard_backend.core.db import bound_lock_wait, outbox_lease_s
+from costguard_backend.core.db import bound_row_locks, outbox_lease_s
 from costguard_backend.core.sqltypes import utcnow
 from costguard_backend.dispatch import (
     ACTION_APPROVED,
@@ -130,7 +132,7 @@ class OutboxWorker:
         # The UPDATE waits for another worker's lock on the row (a delivery locks rows until its
         # commit): at most one lease, as a delivery's lock waits, for a host that died holding
         # one keeps it until the server notices (hours).
-        bound_lock_wait(self.settings, session)
+        bound_row_locks(self.settings, session)
         claimed = session.execute(
             update(Outbox)
             .where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
@@ -141,7 +143,7 @@ class OutboxWorker:
         return claimed.rowcount == 1  # type: ignore[attr-defined]
 
     def _attempt(self, row_id: int, now: datetime) -> bool:
-        # A lock wait that gave up (``bound_lock_wait``) ends this row's attempt only, rolled
+        # A lock wait that gave up (``bound_row_locks``) ends this row's attempt only, rolled
         # back: the row stays pending, due again next round (not claimed) or after its lease.
         with Session(self.engine, expire_on_commit=False) as session:
             try:
@@ -161,16 +163,27 @@ class OutboxWorker:
             kind, attempt = row.kind, row.attempts  # for the log: not read again after an error
             try:
                 self._deliver(session, row)
-            except sa.exc.OperationalError as exc:
-                if not _lock_timeout(exc):
+            except sa.exc.DBAPIError as exc:
+                if _lock_timeout(exc):
+                    logger.warning(
+                        "outbox %s (%s) attempt %s: a row lock stayed taken for one lease "
+                        "(another worker mid-delivery, or one whose host died); retried after "
+                        "its lease",
+                        row_id,
+                        kind,
+                        attempt,
+                    )
+                elif _idle_timeout(exc):
+                    logger.warning(
+                        "outbox %s (%s) attempt %s: its transaction was idle for one lease (a "
+                        "call slower than the lease) and the server ended it; retried after "
+                        "its lease, so its message may be posted again (at-least-once)",
+                        row_id,
+                        kind,
+                        attempt,
+                    )
+                else:
                     raise
-                logger.warning(
-                    "outbox %s (%s) attempt %s: a row lock stayed taken for one lease (another "
-                    "worker mid-delivery, or one whose host died); retried after its lease",
-                    row_id,
-                    kind,
-                    attempt,
-                )
             return True
 
     def _deliver(self, session: Session, row: Outbox) -> None:
@@ -215,6 +228,12 @@ class OutboxWorker:
             self.dispatcher.give_up(session, row)
 
 
-def _lock_timeout(exc: sa.exc.OperationalError) -> bool:
+def _lock_timeout(exc: sa.exc.DBAPIError) -> bool:
     """``exc`` is PostgreSQL's ``lock_not_available``: a ``lock_timeout`` ran out."""
     return getattr(exc.orig, "sqlstate", None) == "55P03"
+
+
+def _idle_timeout(exc: sa.exc.DBAPIError) -> bool:
+    """``exc`` is PostgreSQL's ``idle_in_transaction_session_timeout``: the server ended this
+    transaction's session after one lease idle (``core.db.bound_row_locks``)."""
+    return getattr(exc.orig, "sqlstate", None) == "25P03"

@@ -87,11 +87,22 @@ def outbox_lease_s(settings: Settings) -> float:
     return settings.OUTBOX_LEASE_S or settings.OUTBOX_HTTP_TIMEOUT_S * 3 + 30
 
 
-def bound_lock_wait(settings: Settings, session: Session) -> None:
-    """On PostgreSQL, make this transaction's row-lock waits give up after one outbox lease
-    (``outbox_lease_s``), raising ``OperationalError`` (SQLSTATE 55P03): a worker whose host
-    died mid-post keeps its locks until the server notices (hours with default keepalives), and
-    the waiting worker's row is then retried instead of stalling the outbox. No-op elsewhere."""
+def bound_row_locks(settings: Settings, session: Session) -> None:
+    """On PostgreSQL, bound this transaction's row locks by one outbox lease (``outbox_lease_s``),
+    both ways; no-op elsewhere. Called by the outbox claim and every delivery before they lock
+    rows.
+
+    - Waiting: a row-lock wait gives up after one lease, raising ``OperationalError``
+      (SQLSTATE 55P03), so a row locked by another worker is retried instead of stalling the
+      round.
+    - Holding: the server ends the session once this transaction has been idle for one lease
+      (``idle_in_transaction_session_timeout``; the next statement or commit raises SQLSTATE
+      25P03). A worker whose host died mid-post would otherwise keep its locks until the
+      server notices the dead connection (hours with default TCP keepalives), and the other
+      worker would lose a lease per round on each such row. A live worker idle that long (a
+      Slack call slower than its lease) is ended the same way; its row is retried after the
+      lease, as the lease already promised another worker (at-least-once)."""
     if session.get_bind().dialect.name == "postgresql":
         ms = int(outbox_lease_s(settings) * 1000)
         session.execute(sa.text(f"SET LOCAL lock_timeout = '{ms}ms'"))
+        session.execute(sa.text(f"SET LOCAL idle_in_transaction_session_timeout = '{ms}ms'"))

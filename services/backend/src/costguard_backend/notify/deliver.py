@@ -49,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from costguard_backend.core.config import Settings
-from costguard_backend.core.db import bound_lock_wait
+from costguard_backend.core.db import bound_row_locks
 from costguard_backend.models import Action, Anomaly, Outbox, RootCause
 from costguard_backend.notify import slack
 from costguard_backend.notify.routing import channel_for
@@ -150,7 +150,7 @@ def _approval(settings: Settings, session: Session, row: Outbox) -> str | None:
     # went first and this reads the raised severity, or it waits for this commit and finds the
     # request posted or deferred (and then posts it at once), never "not delivered yet" while
     # this defers a request that is critical by now.
-    bound_lock_wait(settings, session)
+    bound_row_locks(settings, session)
     session.refresh(row, with_for_update=True)
     action = session.get(Action, row.action_id, populate_existing=True)
     if action is None:
@@ -184,7 +184,7 @@ def _add_digest(
 
     With several backend replicas two first requests of a day and channel can both find no
     digest row. On PostgreSQL the second insert waits on the unique index for the first
-    transaction's end (at most one lease: ``bound_lock_wait``, set by ``_approval`` before the
+    transaction's end (at most one lease: ``bound_row_locks``, set by ``_approval`` before the
     savepoint, which a savepoint's rollback keeps) and fails once it commits. Only the savepoint
     is rolled back: the row is read again, locked (``FOR UPDATE``, as a pending digest found by
     ``_approval``), rather than the worker's commit failing on the key. No deadlock: the waiting
@@ -244,7 +244,7 @@ def deferred_note(day: str, channel: str) -> str:
 
 def _digest(settings: Settings, session: Session, row: Outbox) -> str | None:
     day, channel = str(row.payload["day"]), str(row.payload["channel"])
-    bound_lock_wait(settings, session)
+    bound_row_locks(settings, session)
     # This row, then the requests it lists, locked until the worker commits (the digest
     # delivered, or the attempt failed). A request being deferred locks this row (FOR UPDATE)
     # before reading its status (``_approval``), so either its note is committed before the

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from costguard_backend.core.config import Settings
-from costguard_backend.core.db import bound_lock_wait
+from costguard_backend.core.db import bound_row_locks
 from costguard_backend.models import Action, Anomaly, Outbox
 from costguard_backend.notify import slack
 from costguard_backend.notify.deliver import (
@@ -104,7 +104,7 @@ def _escalate_one(
     # the request locks it before reading the severity (``deliver._approval``): found pending
     # here, it is read after this commit and shows the new figures; being delivered, this
     # waits and then finds it posted or deferred.
-    bound_lock_wait(settings, session)
+    bound_row_locks(settings, session)
     session.refresh(request, with_for_update=True)
     if request.status == "pending":
         return f"action {action.id}: request not delivered yet (it will show the new figures)"
