@@ -1,7 +1,8 @@
 """Fixtures: a real backend process on a free port (SQLite in a temp dir) and seeding helpers.
 
-The backend runs with ENVIRONMENT=local (dev API keys) and its outbox worker off, so an approved
-action stays ``approved`` instead of being dispatched to an executor that these tests do not run.
+The backend runs with ENVIRONMENT=local (the dev API keys, plus :data:`ALICE_KEY`, a second
+admin) and its outbox worker off, so an approved action stays ``approved`` instead of being
+dispatched to an executor that these tests do not run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from costguard_backend.core.config import DEV_API_KEYS
 from costguard_core.client import BackendClient
 from costguard_core.models import (
     ActionCreate,
@@ -30,6 +32,8 @@ from costguard_core.models import (
 )
 
 AGENT_KEY = "dev-agent-key"
+#: The key of ``alice``, an admin other than the dev ``admin`` (changes made by someone else).
+ALICE_KEY = "dev-alice-key"
 APPROVER_KEY = "dev-approver-key"
 VIEWER_KEY = "dev-viewer-key"
 #: Daily EffectiveCost of a seeded scope before its anomaly (USD), and days of that history.
@@ -48,6 +52,7 @@ def start_backend(workdir: Path) -> tuple[subprocess.Popen, str, Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COSTGUARD_", "ARCHESTRA_"))}
     env.update(
         ENVIRONMENT="local",
+        COSTGUARD_API_KEYS=f"{DEV_API_KEYS},alice:admin:{ALICE_KEY}",
         HOST="127.0.0.1",
         PORT=str(port),
         DATABASE_URL=f"sqlite:///{workdir / 'costguard.db'}",

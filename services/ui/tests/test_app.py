@@ -248,7 +248,7 @@ def test_stale_tab_feedback_asks_to_sign_in_without_calling_the_api(
     assert not [f for f in approver.list_feedback() if f.anomaly_id == anomaly.id]
 
 
-@pytest.mark.parametrize("page", ["overview", "anomaly", "actions"])
+@pytest.mark.parametrize("page", ["overview", "anomaly", "actions", "monitors"])
 def test_page_without_a_login_asks_to_sign_in(page: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A page run with no login (app.py normally shows the sign-in page first) says so and
     calls nothing: the backend address here would answer any call with an error."""

@@ -209,12 +209,20 @@ class BackendClient:
         return [FeedbackItem.model_validate(item) for item in data]
 
     def get_monitors(self) -> MonitorConfigPublic:
-        """The stored monitors document (the built-in default, unattributed, until one is set)."""
+        """The stored monitors document (the built-in default, unattributed, until one is set)
+        and its ``etag``, to pass back as ``put_monitors(..., if_match=)``."""
         return MonitorConfigPublic.model_validate(self._request("GET", "/api/v1/monitors"))
 
-    def put_monitors(self, document: dict[str, Any]) -> MonitorConfigPublic:
-        """Replace the monitors document (admin); 422 ``BackendError`` naming the bad field."""
-        data = self._request("PUT", "/api/v1/monitors", json=document)
+    def put_monitors(
+        self, document: dict[str, Any], *, if_match: str | None = None
+    ) -> MonitorConfigPublic:
+        """Replace the monitors document (admin); answers it with its new ``etag``. 422
+        ``BackendError`` naming the bad field; with ``if_match`` (the ``etag`` read), 412
+        ``BackendError`` (``{"error": "precondition_failed", "updated_by", "updated_at",
+        "etag", "message"}``) when someone stored another version since, and nothing is stored.
+        Without it the last save wins: pass it whenever the document was read first."""
+        headers = {} if if_match is None else {"If-Match": if_match}
+        data = self._request("PUT", "/api/v1/monitors", json=document, headers=headers)
         return MonitorConfigPublic.model_validate(data)
 
 

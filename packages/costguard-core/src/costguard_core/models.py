@@ -301,8 +301,11 @@ class FeedbackItem(BaseModel):
 
 class MonitorConfigPublic(BaseModel):
     """``GET/PUT /api/v1/monitors``: the monitors document (``detection.monitors`` shape), who
-    stored it and when (None for the built-in default)."""
+    stored it and when (None for the built-in default), and ``etag``, the version's strong ETag
+    (also the ``ETag`` header; None from a backend that predates it): send it back as
+    ``If-Match`` so a ``PUT`` cannot overwrite a change made since (412 instead)."""
 
     document: dict[str, Any]
     updated_by: str | None = None
     updated_at: datetime | None = None
+    etag: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +43,35 @@ class NotFoundError(LookupError):
 
     def detail(self) -> dict[str, Any]:
         return {"error": "not_found", "entity": self.entity, "id": str(self.entity_id)}
+
+
+class PreconditionFailed(Exception):
+    """``If-Match`` names a version that is no longer the stored one (answered 412, with the
+    current version's ``ETag`` header). ``detail()`` says who stored the current version and
+    when (both ``None`` while it is the built-in default)."""
+
+    def __init__(
+        self, entity: str, *, etag: str, updated_by: str | None, updated_at: datetime | None
+    ) -> None:
+        super().__init__(f"{entity} changed: now {etag}")
+        self.entity = entity
+        self.etag = etag
+        self.updated_by = updated_by
+        self.updated_at = updated_at
+
+    def detail(self) -> dict[str, Any]:
+        if self.updated_by is None:
+            changed = f"the {self.entity} are not the version sent in If-Match"
+        else:
+            at = self.updated_at.isoformat() if self.updated_at else "an unknown time"
+            changed = f"the {self.entity} were changed by {self.updated_by} at {at}"
+        return {
+            "error": "precondition_failed",
+            "message": f"{changed}; GET them again (ETag {self.etag}) and reapply your change",
+            "etag": self.etag,
+            "updated_by": self.updated_by,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
 
 
 def check_lengths(table: sa.Table, values: Mapping[str, Any], prefix: str = "") -> None:

@@ -20,7 +20,7 @@ from costguard_backend.api.main import api_router
 from costguard_backend.api.routes import ops
 from costguard_backend.core.config import Settings, get_settings
 from costguard_backend.core.db import make_engine
-from costguard_backend.errors import FieldError, NotFoundError
+from costguard_backend.errors import FieldError, NotFoundError, PreconditionFailed
 from costguard_backend.outbox import OutboxWorker
 from costguard_backend.policy import PolicyViolation, load_policy
 from costguard_backend.workflow import TransitionError
@@ -82,6 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(FieldError)
     async def _invalid(_: Request, exc: FieldError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail()}, status_code=422)
+
+    @app.exception_handler(PreconditionFailed)
+    async def _stale(_: Request, exc: PreconditionFailed) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail()}, status_code=412, headers={"ETag": exc.etag})
 
     return app
 

@@ -2,8 +2,10 @@
 
 Run: ``streamlit run services/ui/src/costguard_ui/app.py`` with ``BACKEND_URL`` set. Sign-in and
 its settings are described in :mod:`costguard_ui.auth`; ``COSTGUARD_UI_REFRESH_S`` (default 30)
-sets how often each page reloads its data. Pages (``views/``): Overview, Anomaly, Actions. Every
-figure comes from the backend API; the pages keep no state beyond the login and one-shot messages.
+sets how often each page reloads its data. Pages (``views/``): Overview, Anomaly, Actions, and
+Monitors (what the detective watches and its thresholds; admins edit them there). Every figure
+comes from the backend API; the pages keep no state beyond the login, one-shot messages and the
+monitors editor's text.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def main() -> None:
         ),
         st.Page(HERE / "views" / "anomaly.py", title="Anomaly", url_path="anomaly"),
         st.Page(HERE / "views" / "actions.py", title="Actions", url_path="actions"),
+        st.Page(HERE / "views" / "monitors.py", title="Monitors", url_path="monitors"),
     ]
     nav = st.navigation(pages)
     with st.sidebar:

@@ -27,6 +27,8 @@ from costguard_ui.backend import backend_url
 
 #: Roles that see Approve and Reject (the backend enforces the same list).
 REVIEWERS = ("approver", "admin")
+#: Roles that may change the monitors document (``PUT /api/v1/monitors``; the backend enforces it).
+ADMINS = ("admin",)
 SSO_HEADER = "X-Forwarded-User"
 
 
@@ -46,6 +48,10 @@ class Login:
     @property
     def can_review(self) -> bool:
         return self.role in REVIEWERS
+
+    @property
+    def can_configure(self) -> bool:
+        return self.role in ADMINS
 
 
 def _truthy(value: str | None) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
@@ -19,7 +19,10 @@ from costguard_core.models import (
     AnomalyPublic,
     AuditEventPublic,
     CostRow,
+    MonitorConfigPublic,
 )
+
+from costguard_ui.tables import utc_minute
 
 DEFAULT_BACKEND_URL = "http://127.0.0.1:8000"
 FeedbackKind = Literal["accurate", "not_an_issue", "planned_activity"]
@@ -124,6 +127,63 @@ def post_feedback(
             detail = resp.text
         raise BackendError(resp.status_code, detail, "POST", url)
     return resp.json() if resp.content else {}
+
+
+def get_monitors(api_key: str) -> MonitorConfigPublic:
+    """``GET /api/v1/monitors`` (any role): the stored monitors document, who stored it and when;
+    the detector's built-in default, with ``updated_by``/``updated_at`` null, until an admin
+    stores one. Raises ``BackendError`` or ``httpx.HTTPError``."""
+    with make_client(api_key) as client:
+        return client.get_monitors()
+
+
+def put_monitors(
+    api_key: str, document: dict[str, Any], *, if_match: str | None
+) -> MonitorConfigPublic:
+    """``PUT /api/v1/monitors`` (admin only): replace the whole document if the stored version's
+    ETag is still ``if_match`` (``None``: whatever is stored); answers what was stored, with its
+    new ``etag``.
+
+    Raises ``BackendError`` (422 whose detail is ``{"field", "message"}`` for a bad document; 412
+    whose detail names ``updated_by``/``updated_at`` when someone stored another version since;
+    in both cases nothing is stored; 403 for a key that is not an admin's) or ``httpx.HTTPError``.
+    """
+    with make_client(api_key) as client:
+        return client.put_monitors(document, if_match=if_match)
+
+
+def describe_monitors_error(exc: BackendError) -> str:
+    """A human message (markdown) for a refused ``PUT /api/v1/monitors``. A 422 names the first
+    bad field, then lists every problem the backend gave, e.g. ``Not saved, nothing changed:
+    `monitors[1].min_impact_usd` is not valid.`` / ``- monitors[1].min_impact_usd: Input should
+    be greater than or equal to 0``. A 412 (stored since the editor loaded it) says who changed
+    the monitors and when, and that the text is kept for Reload."""
+    detail = exc.detail
+    if exc.status_code == 422 and isinstance(detail, dict) and detail.get("field"):
+        problems = str(detail.get("message") or detail["field"]).splitlines()
+        listed = "\n".join(f"- {problem}" for problem in problems)
+        return f"Not saved, nothing changed: `{detail['field']}` is not valid.\n{listed}"
+    if exc.status_code == 412 and isinstance(detail, dict):
+        return (
+            f"Not saved: {_changed_since(detail)} since you opened them; your text is kept — "
+            "copy it, press Reload to load theirs."
+        )
+    if exc.status_code in (401, 403):
+        return (
+            f"Not saved: the backend refused this API key (HTTP {exc.status_code}); "
+            "changing monitors needs an admin key."
+        )
+    return f"Not saved: backend answered HTTP {exc.status_code}: {detail}"
+
+
+def _changed_since(detail: dict[str, Any]) -> str:
+    """``the monitors were changed by **alice** at 2024-03-02 04:00 UTC`` from a 412's detail
+    (``updated_by``/``updated_at`` of the stored version)."""
+    who, at = detail.get("updated_by"), detail.get("updated_at")
+    if who is None:
+        return "the stored monitors are not the version you opened"
+    when = f" at {utc_minute(datetime.fromisoformat(at))}" if at else ""
+    return f"the monitors were changed by **{who}**{when}"
 
 
 def describe_error(exc: BackendError, verb: str, action_id: int) -> str:

@@ -6,14 +6,26 @@ Money: anomaly impacts are USD floats (estimates from the detector); action savi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 import pandas as pd
-from costguard_core.models import ActionPublic, AnomalyPublic, AuditEventPublic, CostRow, RootCause
+from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.monitors import MonitorsConfig
+from costguard_core.models import (
+    ActionPublic,
+    AnomalyPublic,
+    AuditEventPublic,
+    CostRow,
+    RootCause,
+    Severity,
+)
 
 SERIOUS = ("high", "critical")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,15 +76,18 @@ def top_root_cause(causes: list[RootCause]) -> str:
     return f"{where} ({top.share:.0%})"
 
 
+def utc_minute(at: datetime) -> str:
+    """``2024-03-02 04:00 UTC``; a naive value is read as UTC, as the backend stores it."""
+    utc = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    return f"{utc:%Y-%m-%d %H:%M} UTC"
+
+
 def raised_text(anomaly: AnomalyPublic) -> str:
     """``raised 2024-03-02 04:00 UTC (hourly)`` for an anomaly found on hourly rows (its
-    ``detected_at``: the end of the first hour whose data showed it, shown in UTC; a naive value
-    is read as UTC, as the backend stores it), ``""`` for a daily one (``detected_at`` null)."""
+    ``detected_at``: the end of the first hour whose data showed it, see :func:`utc_minute`),
+    ``""`` for a daily one (``detected_at`` null)."""
     at = anomaly.detected_at
-    if at is None:
-        return ""
-    utc = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    return f"raised {utc:%Y-%m-%d %H:%M} UTC (hourly)"
+    return "" if at is None else f"raised {utc_minute(at)} (hourly)"
 
 
 def anomalies_frame(anomalies: list[AnomalyPublic]) -> pd.DataFrame:
@@ -207,3 +222,37 @@ def daily_provider_spend(rows: list[CostRow], currency: str) -> pd.DataFrame:
     )
     grouped = frame.groupby(["day", "ProviderName"], as_index=False)["cost"].sum()
     return grouped.assign(cost=grouped["cost"].astype(float))
+
+
+def number(value: float) -> str:
+    """``10``, ``0.25``, ``10,000``: a threshold as written in the monitors document."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+def tiers_text(tiers: dict[Severity, float]) -> str:
+    """``medium 100 / high 1,000 / critical 10,000`` (USD lower bounds, in the given order)."""
+    return " / ".join(f"{name} {number(bound)}" for name, bound in tiers.items())
+
+
+def _set_or_default(value: T | None, default: T, fmt: Callable[[T], str]) -> str:
+    return fmt(value) if value is not None else f"{fmt(default)} (default)"
+
+
+def monitors_frame(config: MonitorsConfig, defaults: DetectorConfig) -> pd.DataFrame:
+    """One row per monitor: dimension, min_impact_usd (USD), min_impact_pct (fraction of expected
+    spend), combine, severity_tiers_usd, all as text. A value the monitor leaves unset is the
+    detector's (``defaults``, normally ``DetectorConfig()``), marked ``(default)``."""
+    rows = [
+        {
+            "dimension": m.dimension,
+            "min_impact_usd": _set_or_default(m.min_impact_usd, defaults.min_impact_usd, number),
+            "min_impact_pct": _set_or_default(m.min_impact_pct, defaults.min_impact_pct, number),
+            "combine": _set_or_default(m.combine, defaults.combine, str),
+            "severity_tiers_usd": _set_or_default(
+                m.severity_tiers_usd, defaults.severity_tiers_usd, tiers_text
+            ),
+        }
+        for m in config.monitors
+    ]
+    columns = ["dimension", "min_impact_usd", "min_impact_pct", "combine", "severity_tiers_usd"]
+    return pd.DataFrame(rows, columns=columns)

@@ -4,44 +4,144 @@ are watched, per-monitor thresholds and severity tiers; shape in
 
 - ``GET``: any role. The stored document, who stored it and when; before anyone stored one, the
   detector's built-in default (``DEFAULT_MONITORS``) with ``updated_by``/``updated_at`` null.
+  The ``ETag`` header (also ``etag`` in the body) names this version: a strong ETag, the first
+  32 hex digits of the SHA-256 of the canonical JSON of document, ``updated_by`` and
+  ``updated_at``; the built-in default has its own.
 - ``PUT``: admin only. Body = the document as JSON, validated with ``parse_monitors``; a bad
   document is answered 422 naming the field (``monitors[1].min_impact_usd``) and nothing is
   stored. The change is audited (``monitor_config`` / ``update``, with before and after) in the
-  same transaction.
+  same transaction; the answer carries the new ``ETag``.
+
+  Clients should send ``If-Match: <the ETag they read>`` (RFC 9110; a list of tags, or ``*`` for
+  any version). When it does not match the stored version, the answer is 412
+  ``precondition_failed`` saying who changed it and when (and the current ``ETag``), and nothing
+  is stored, not even an audit event. Without ``If-Match`` the last save wins (scripts written
+  before ETags keep working). The check runs on the row locked for the write (``SELECT ... FOR
+  UPDATE`` on PostgreSQL, the database write lock on SQLite), so two saves from the same version
+  cannot both succeed; two concurrent first saves meet on the primary key, and the loser is
+  checked again against the winner's version.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import partial
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from costguard_core.detection.monitors import DEFAULT_MONITORS, parse_monitors
 from costguard_core.errors import InputError
 from costguard_core.models import MonitorConfigPublic
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Header, Response
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
 
 from costguard_backend.api.deps import Reader, RequestIdDep, SessionDep, SettingsDep, require_roles
 from costguard_backend.core.config import Principal
 from costguard_backend.core.sqltypes import utcnow
 from costguard_backend.detection_models import MONITOR_CONFIG_ID, MonitorConfig
-from costguard_backend.errors import FieldError
+from costguard_backend.errors import FieldError, PreconditionFailed
 from costguard_backend.workflow import record_audit
 
 router = APIRouter(prefix="/monitors", tags=["monitors"])
 
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
+IfMatch = Annotated[
+    str | None,
+    Header(description="The ETag of the version being replaced (from GET); 412 if stale."),
+]
 
 
 def _public(row: MonitorConfig | None) -> MonitorConfigPublic:
     if row is None:
-        return MonitorConfigPublic(document=DEFAULT_MONITORS.model_dump(mode="json"))
-    return MonitorConfigPublic(
-        document=row.document, updated_by=row.updated_by, updated_at=row.updated_at
+        public = MonitorConfigPublic(document=DEFAULT_MONITORS.model_dump(mode="json"))
+    else:
+        public = MonitorConfigPublic(
+            document=row.document, updated_by=row.updated_by, updated_at=row.updated_at
+        )
+    return public.model_copy(update={"etag": _etag(public)})
+
+
+def _etag(public: MonitorConfigPublic) -> str:
+    """``"<32 hex digits>"``: SHA-256 of the canonical JSON (sorted keys) of everything but
+    ``etag``, so any change of document, author or time gives a new tag."""
+    canonical = json.dumps(
+        public.model_dump(mode="json", exclude={"etag"}), sort_keys=True, separators=(",", ":")
     )
+    return f'"{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"'
+
+
+def _matches(if_match: str, etag: str) -> bool:
+    """RFC 9110 strong comparison: ``*``, or ``etag`` among the listed tags (a weak ``W/`` tag
+    never matches)."""
+    tags = [tag.strip() for tag in if_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _locked(session: Session) -> MonitorConfig | None:
+    """The stored row, read under a lock held until commit or rollback: ``FOR UPDATE`` on
+    PostgreSQL; SQLite has no row locks and pysqlite begins a transaction only at the first
+    write, so a no-op UPDATE first takes the database write lock (also when no row exists)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().execute(
+            sa.update(MonitorConfig)
+            .where(col(MonitorConfig.id) == MONITOR_CONFIG_ID)
+            .values(id=MonitorConfig.id)
+        )
+    return session.get(MonitorConfig, MONITOR_CONFIG_ID, with_for_update=True)
+
+
+def _replace(
+    session: Session,
+    document: dict[str, Any],
+    *,
+    if_match: str | None,
+    actor: str,
+    request_id: str,
+    image_digest: str | None,
+) -> MonitorConfig:
+    """Check ``if_match`` against the locked row, then store ``document`` and its audit event
+    and commit. Raises ``PreconditionFailed`` (after rolling back) on a stale ``if_match``, and
+    ``IntegrityError`` when a concurrent first save inserted the row first."""
+    row = _locked(session)
+    current = _public(row)
+    etag = _etag(current)
+    if if_match is not None and not _matches(if_match, etag):
+        session.rollback()
+        raise PreconditionFailed(
+            "monitors",
+            etag=etag,
+            updated_by=current.updated_by,
+            updated_at=current.updated_at,
+        )
+    before = None if row is None else row.document
+    if row is None:
+        row = MonitorConfig(id=MONITOR_CONFIG_ID, document=document, updated_by=actor)
+    else:
+        row.document, row.updated_by, row.updated_at = document, actor, utcnow()
+    session.add(row)
+    record_audit(
+        session,
+        entity_type="monitor_config",
+        entity_id=str(MONITOR_CONFIG_ID),
+        actor=actor,
+        action="update",
+        request_id=request_id,
+        image_digest=image_digest,
+        before=before,
+        after=document,
+    )
+    session.commit()
+    session.refresh(row)
+    return row
 
 
 @router.get("", response_model=MonitorConfigPublic)
-def get_monitors(session: SessionDep, _: Reader) -> MonitorConfigPublic:
-    return _public(session.get(MonitorConfig, MONITOR_CONFIG_ID))
+def get_monitors(session: SessionDep, _: Reader, response: Response) -> MonitorConfigPublic:
+    stored = _public(session.get(MonitorConfig, MONITOR_CONFIG_ID))
+    response.headers["ETag"] = _etag(stored)
+    return stored
 
 
 @router.put("", response_model=MonitorConfigPublic)
@@ -51,32 +151,30 @@ def put_monitors(
     principal: Admin,
     settings: SettingsDep,
     request_id: RequestIdDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> MonitorConfigPublic:
     """Replace the document; 422 ``invalid_field`` naming the first bad field (``message``
-    lists every problem, one per line)."""
+    lists every problem, one per line); 412 ``precondition_failed`` when ``If-Match`` is stale."""
     try:
         parse_monitors(document)
     except InputError as exc:
         first = exc.message.splitlines()[0]
         raise FieldError(first.partition(": ")[0], exc.message) from None
-    row = session.get(MonitorConfig, MONITOR_CONFIG_ID)
-    before = None if row is None else row.document
-    if row is None:
-        row = MonitorConfig(id=MONITOR_CONFIG_ID, document=document, updated_by=principal.name)
-    else:
-        row.document, row.updated_by, row.updated_at = document, principal.name, utcnow()
-    session.add(row)
-    record_audit(
+    replace = partial(
+        _replace,
         session,
-        entity_type="monitor_config",
-        entity_id=str(MONITOR_CONFIG_ID),
+        document,
+        if_match=if_match,
         actor=principal.name,
-        action="update",
         request_id=request_id,
         image_digest=settings.IMAGE_DIGEST,
-        before=before,
-        after=document,
     )
-    session.commit()
-    session.refresh(row)
-    return _public(row)
+    try:
+        row = replace()
+    except IntegrityError:  # a concurrent first save won: check again against its version
+        session.rollback()
+        row = replace()
+    stored = _public(row)
+    response.headers["ETag"] = _etag(stored)
+    return stored
