@@ -21,7 +21,8 @@ from generator import GenConfig
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
 HOLDOUTS = tuple(
-    f"holdout{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
+    f"holdout{n}"
+    for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
 )
 
 
@@ -1097,4 +1098,47 @@ def holdout20(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(35.0, 150.0),
         gap_days=22,
+    )
+
+
+def holdout21(seed: int, quick: bool) -> GenConfig:
+    """Written at the end of session 18, after the AR-aware candidate was fixed
+    (``candidates/ar-aware.diff``) and before it or anything else was scored on it: fresh data
+    for judging that candidate. Only its summary line is read, once before and once after:
+    t(3.6) noise with cv 0.03–0.18, small-to-mid tenants of 5–24 leaves in two to seven
+    accounts, mid leaves (median e^3.6 ≈ 37 USD) with a wide spread, an autumn start, 360 days,
+    dev weekends from deep to mild, fees in two tenants in three, batch jobs on one leaf in
+    eight with weekday sizes, month-end processing on a few leaves, dominant leaves in a quarter
+    of the tenants, a loop- and new-leaning mix, 20 days apart."""
+    return GenConfig(
+        name="holdout21",
+        seed=seed + 212_121_217,
+        tenants=10 if quick else 34,
+        days=360,
+        start=date(2023, 9, 4),
+        leaves=(5, 24),
+        accounts=(2, 7),
+        leaf_log_mean=3.6,
+        leaf_log_sigma=1.4,
+        cv=(0.03, 0.18),
+        t_df=3.6,
+        dev_weekend=(0.15, 0.8),
+        prod_weekend=(0.85, 1.05),
+        growth_per_year=(-0.2, 1.1),
+        p_fee_tenant=0.66,
+        fee_multiple=(3.0, 30.0),
+        p_batch_leaf=0.125,
+        batch_p_day=(0.2, 0.6),
+        batch_weekday=(0.75, 1.3),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.3, 2.5),
+        p_dominant_tenant=0.25,
+        dominant_multiple=(4.0, 25.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.18, "shift": 0.18, "drift": 0.18, "new": 0.22, "weekend_loop": 0.24},
+        leaf_multiple=(0.9, 3.4),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 140.0),
+        gap_days=20,
     )

@@ -3,7 +3,7 @@ summary lines, in seconds (generated tenants are cached, lines run on every core
 
     .venv/bin/python bench/detection/totals.py dev [--set MODULE.NAME=VALUE ...] [--lines ...]
     .venv/bin/python bench/detection/totals.py holdouts [--seed N ...] [--only NAME ...]
-        [--independent]
+        [--independent [--ind-seed N ...]]
 
 ``dev`` scores CostGuard (per tenant) on the development lines (default: main, dev2..dev8, dev8 at
 seed 33, dev9, dev9 at seed 22 — the eleven lines of sessions 14–15) and prints the total of false
@@ -18,8 +18,9 @@ near 0.90 (session 17), never for choosing a change. The cache is a pickle per c
 ``$COSTGUARD_BENCH_CACHE`` (default ``/tmp/costguard-bench-cache``); delete it after changing
 generator.py or configs.py. The independent generators' configs (``independent.py``: ``ind1`` ..
 ``ind3``; ``independent2.py``: ``k1``, ``k2``) are lines too: at seed 7 development lines
-(``--lines ind1 ind2 ind3 k1 k2``); their seeds 8 and 9 are holdout lines, refused by ``dev``
-and printed by ``holdouts --independent``.
+(``--lines ind1 ind2 ind3 k1 k2``); every other seed is a holdout line, refused by ``dev``:
+8 and 9 printed by ``holdouts --independent``, 10 and 11 (fresh since session 18) by
+``holdouts --independent --ind-seed 10 11``.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def _is_holdout(line: str) -> bool:
     """A line ``dev`` refuses: an old-family holdout, or an independent config at a holdout seed."""
     name, _, seed_text = line.partition(":")
     if name in IND:
-        return int(seed_text or IND_DEV_SEED) in IND_HOLDOUT_SEEDS
+        return int(seed_text or IND_DEV_SEED) != IND_DEV_SEED
     return name in configs.HOLDOUTS
 
 
@@ -149,6 +150,13 @@ def main() -> None:
         action="store_true",
         help="holdouts: also the independent generators' holdout lines (seeds 8 and 9)",
     )
+    parser.add_argument(
+        "--ind-seed",
+        nargs="+",
+        type=int,
+        default=list(IND_HOLDOUT_SEEDS),
+        help="with --independent: their seeds (default 8 9; 10 11 are fresh since session 18)",
+    )
     args = parser.parse_args()
     t0 = time.perf_counter()
     with Pool(os.cpu_count() or 1) as pool:
@@ -166,7 +174,7 @@ def main() -> None:
         names = args.only or configs.HOLDOUTS
         lines = [n if seed == SEED else f"{n}:{seed}" for n in names for seed in args.seed]
         if args.independent:
-            lines += [f"{n}:{seed}" for n in IND for seed in IND_HOLDOUT_SEEDS]
+            lines += [f"{n}:{seed}" for n in IND for seed in args.ind_seed]
         results = pool.map(_holdout, lines, chunksize=1)
     for name, f1, fp, fn, of1, ofp, ofn in results:
         print(f"{name:16s} per tenant F1 {f1:.3f} ({fp}+{fn})  one frame {of1:.3f} ({ofp}+{ofn})")
