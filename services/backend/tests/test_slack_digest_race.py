@@ -38,6 +38,15 @@ def cfg(settings, slack_server):
 
 
 @pytest.fixture
+def held(cfg):
+    """Settings for a worker held inside its transaction while another waits on its locks: a
+    long lease (30 s), so the server does not end its idle transaction during the test
+    (``core.db.bound_row_locks``) and the waiter's own lock-wait bound is what is checked (with
+    equal leases the holder's session is ended first)."""
+    return cfg.model_copy(update={"OUTBOX_LEASE_S": 30.0})
+
+
+@pytest.fixture
 def api(cfg):
     with TestClient(create_app(cfg)) as c:
         yield c
@@ -232,7 +241,7 @@ def test_a_request_is_posted_once_when_its_digest_and_escalation_race(
 
 
 def test_a_lock_wait_gives_up_after_one_lease(
-    api, h, cfg, engine, slack_server, monkeypatch, caplog
+    api, h, cfg, engine, slack_server, monkeypatch, caplog, held
 ):
     # A worker whose host died mid-post keeps its row locks until the server notices; the other
     # worker gives up after one lease (here 1 s), its row is retried, and nothing posts twice.
@@ -245,10 +254,6 @@ def test_a_lock_wait_gives_up_after_one_lease(
     reached, release = _hold_send(monkeypatch, "CostGuard daily digest")
     errors: list[BaseException] = []
 
-    # The held worker's lease is long (30 s), so the server does not end its idle transaction
-    # during the test (``core.db.bound_row_locks``): this checks the waiter's own bound, the
-    # second line of defence (with equal leases the holder's session is ended first).
-    held = cfg.model_copy(update={"OUTBOX_LEASE_S": 30.0})
     first, second = _worker(engine, held, errors), _worker(engine, cfg, errors)
     first.start()
     try:
@@ -317,7 +322,7 @@ def test_a_request_delivered_while_its_digest_is_sent_is_posted_once(
 
 
 def test_a_digest_whose_sender_died_is_retried_after_one_lease(
-    api, h, cfg, engine, slack_server, monkeypatch, caplog
+    api, h, cfg, engine, slack_server, monkeypatch, caplog, held
 ):
     # The digest's row lock must not stall the other worker: after the lease it claims the row
     # again (FOR KEY SHARE does not block the claim's UPDATE) and gives up on the listed
@@ -331,10 +336,6 @@ def test_a_digest_whose_sender_died_is_retried_after_one_lease(
     reached, release = _hold_send(monkeypatch, "CostGuard daily digest")
     errors: list[BaseException] = []
 
-    # The held worker's lease is long (30 s), so the server does not end its idle transaction
-    # during the test (``core.db.bound_row_locks``): this checks the waiter's own bound, the
-    # second line of defence (with equal leases the holder's session is ended first).
-    held = cfg.model_copy(update={"OUTBOX_LEASE_S": 30.0})
     first = _worker(engine, held, errors)
     second = _worker(engine, cfg, errors, now=datetime.now(UTC) + timedelta(seconds=60))
     first.start()
@@ -506,7 +507,7 @@ def test_two_first_requests_of_a_day_delivered_at_once_share_one_digest(
 
 
 def test_a_digest_insert_waits_at_most_one_lease(
-    api, h, cfg, engine, slack_server, monkeypatch, caplog
+    api, h, cfg, engine, slack_server, monkeypatch, caplog, held
 ):
     # The first request's worker created the digest row and its host died before the commit:
     # the second's insert on the same key gives up after one lease (here 1 s), that attempt only
@@ -519,10 +520,6 @@ def test_a_digest_insert_waits_at_most_one_lease(
     reached, release = _hold_call(monkeypatch, deliver, "deferred_note")
     errors: list[BaseException] = []
 
-    # The held worker's lease is long (30 s), so the server does not end its idle transaction
-    # during the test (``core.db.bound_row_locks``): this checks the waiter's own bound, the
-    # second line of defence (with equal leases the holder's session is ended first).
-    held = cfg.model_copy(update={"OUTBOX_LEASE_S": 30.0})
     first = _worker(engine, held, errors, expect=1)
     second = _worker(engine, cfg, errors, expect=1)
     first.start()

@@ -72,6 +72,12 @@ def _etag(public: MonitorConfigPublic) -> str:
     return f'"{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"'
 
 
+def _tag(public: MonitorConfigPublic) -> str:
+    """The ETag ``_public`` put on ``public`` (computed once, there)."""
+    assert public.etag is not None
+    return public.etag
+
+
 def _matches(if_match: str, etag: str) -> bool:
     """RFC 9110 strong comparison: ``*``, or ``etag`` among the listed tags (a weak ``W/`` tag
     never matches)."""
@@ -106,7 +112,7 @@ def _replace(
     ``IntegrityError`` when a concurrent first save inserted the row first."""
     row = _locked(session)
     current = _public(row)
-    etag = _etag(current)
+    etag = _tag(current)
     if if_match is not None and not _matches(if_match, etag):
         session.rollback()
         raise PreconditionFailed(
@@ -140,7 +146,7 @@ def _replace(
 @router.get("", response_model=MonitorConfigPublic)
 def get_monitors(session: SessionDep, _: Reader, response: Response) -> MonitorConfigPublic:
     stored = _public(session.get(MonitorConfig, MONITOR_CONFIG_ID))
-    response.headers["ETag"] = _etag(stored)
+    response.headers["ETag"] = _tag(stored)
     return stored
 
 
@@ -176,5 +182,5 @@ def put_monitors(
         session.rollback()
         row = replace()
     stored = _public(row)
-    response.headers["ETag"] = _etag(stored)
+    response.headers["ETag"] = _tag(stored)
     return stored
