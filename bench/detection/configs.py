@@ -22,7 +22,7 @@ from generator import GenConfig
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
 HOLDOUTS = tuple(
     f"holdout{n}"
-    for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
+    for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
 )
 
 
@@ -1141,4 +1141,47 @@ def holdout21(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(30.0, 140.0),
         gap_days=20,
+    )
+
+
+def holdout22(seed: int, quick: bool) -> GenConfig:
+    """Written at the start of session 19, before the AR-aware candidate
+    (``candidates/ar-aware.diff``) or anything else was scored on it. Only its summary line is
+    read, once before and once after: heavier t(2.9) noise with cv 0.05–0.22, tenants of 8–40
+    leaves in one to four accounts, mid-to-large leaves (median e^3.9 ≈ 49 USD) with a moderate
+    spread, a summer start, 340 days, dev weekends from deep to mild, fees in two tenants in
+    five, batch jobs on one leaf in nine with weekday sizes, month-end processing on a few
+    leaves, dominant leaves in three tenants in ten, a drift- and shift-leaning mix, incidents
+    from small to large relative to their leaf, 21 days apart."""
+    return GenConfig(
+        name="holdout22",
+        seed=seed + 222_222_227,
+        tenants=10 if quick else 32,
+        days=340,
+        start=date(2024, 6, 10),
+        leaves=(8, 40),
+        accounts=(1, 4),
+        leaf_log_mean=3.9,
+        leaf_log_sigma=1.2,
+        cv=(0.05, 0.22),
+        t_df=2.9,
+        dev_weekend=(0.2, 0.75),
+        prod_weekend=(0.85, 1.05),
+        growth_per_year=(-0.15, 1.2),
+        p_fee_tenant=0.4,
+        fee_multiple=(3.0, 28.0),
+        p_batch_leaf=0.11,
+        batch_p_day=(0.25, 0.6),
+        batch_weekday=(0.7, 1.35),
+        p_month_end_leaf=0.06,
+        month_end_multiple=(1.3, 2.4),
+        p_dominant_tenant=0.3,
+        dominant_multiple=(4.0, 26.0),
+        credits_per_tenant=(0, 4),
+        incidents=(2, 6),
+        mix={"spike": 0.18, "shift": 0.24, "drift": 0.26, "new": 0.16, "weekend_loop": 0.16},
+        leaf_multiple=(0.9, 3.3),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 140.0),
+        gap_days=21,
     )
