@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from costguard_core.detection import DetectorConfig, confidence, detect
+from costguard_core.detection import baseline as baseline_module
 from costguard_core.detection.baseline import (
     drift_mean,
     evaluate,
     expected,
+    lag1_autocorrelation,
     nanmedian_last,
     rising_days,
     weekly_median,
@@ -130,6 +132,72 @@ def test_drift_window_counts_a_sustained_rise_not_one_large_day() -> None:
     ramp[0, 70] -= 400.0
     ramp[0, 60:] += np.minimum(np.arange(20) * 6.0, 60.0)  # a real drift over 10 days
     assert evaluate(ramp, config).flagged[0, 60:].any()
+
+
+def _ar1(rng: np.random.Generator, shape: tuple[int, int], rho: float) -> np.ndarray:
+    """Unit-variance AR(1) day noise with t(5) innovations, one row per series."""
+    e = rng.standard_t(5, size=shape) / np.sqrt(5 / 3)
+    x = np.empty(shape)
+    x[:, 0] = e[:, 0]
+    for d in range(1, shape[1]):
+        x[:, d] = rho * x[:, d - 1] + np.sqrt(1 - rho * rho) * e[:, d]
+    return x
+
+
+def test_lag1_autocorrelation_reads_earlier_days_and_needs_persistence() -> None:
+    rng = np.random.default_rng(21)
+    judged = np.ones((300, 120), dtype=bool)
+    persistent = lag1_autocorrelation(_ar1(rng, (300, 120), 0.8), judged, 28)
+    independent = lag1_autocorrelation(rng.normal(size=(300, 120)), judged, 28)
+    # ρ 0.8 less the 0.2 margin; independent days read 0 (the margin covers sampling noise
+    # of 28 pairs in nine windows in ten).
+    assert 0.45 < float(np.median(persistent[:, 60:])) < 0.7
+    assert float(independent[:, 60:].mean()) < 0.03
+    assert (independent[:, 60:] == 0).mean() > 0.85
+    # Too few judged pairs: 0. The first 20 days never have 20 pairs before them.
+    assert (persistent[:, :21] == 0).all()
+    sparse = judged.copy()
+    sparse[:, ::2] = False  # no two judged days in a row: no pairs at all
+    assert (lag1_autocorrelation(_ar1(rng, (300, 120), 0.8), sparse, 28) == 0).all()
+    # Day d reads days before d only: changing day d and later changes nothing up to d.
+    z = _ar1(rng, (50, 120), 0.8)
+    before = lag1_autocorrelation(z, judged[:50], 28)
+    z[:, 70:] = rng.normal(size=(50, 50)) * 30
+    after = lag1_autocorrelation(z, judged[:50], 28)
+    np.testing.assert_array_equal(before[:, :71], after[:, :71])
+    # A two-day spike in independent noise does not make its series look persistent (z is
+    # clipped at 4; unclipped, the pair (60, 60) alone would read ρ ≈ 1).
+    zi = rng.normal(size=(1, 120))
+    zi[0, 80:82] = 60.0
+    assert lag1_autocorrelation(zi, judged[:1], 28)[0, 82:110].max() < 0.3
+
+
+def test_persistent_day_noise_raises_fewer_false_alarms_and_a_shift_is_still_found(
+    monkeypatch,
+) -> None:
+    """Series whose day noise persists (AR(1), ρ 0.8: busy weeks, fleets that stay up) no
+    longer confirm two raised days of noise as a rise, nor read a noisy week as a drift
+    (session 19); on independent days the rules are the earlier ones."""
+    rng = np.random.default_rng(11)
+    persistent = 200.0 + 20.0 * _ar1(rng, (400, 150), 0.8)
+    independent = 200.0 + 20.0 * rng.standard_t(5, size=(400, 150)) / np.sqrt(5 / 3)
+    config = DetectorConfig()
+
+    def alarms(y: np.ndarray) -> int:
+        return int(evaluate(y, config).flagged[:, 60:].sum())
+
+    now = alarms(persistent), alarms(independent)
+    monkeypatch.setattr(baseline_module, "AR_MARGIN", 1.0)  # ρ is 0 everywhere: the old rules
+    old = alarms(persistent), alarms(independent)
+    assert now[0] * 3 < old[0], (now, old)
+    assert now[1] == old[1], (now, old)
+    monkeypatch.undo()
+    # A shift of 250 USD/day (about 12 noise sd) on the persistent series is found within two
+    # days on nearly every one of them.
+    shifted = persistent.copy()
+    shifted[:, 100:] += 250.0
+    found = evaluate(shifted, config).flagged[:, 100:102].any(axis=1)
+    assert found.mean() > 0.95, found.mean()
 
 
 def test_confidence_is_half_at_the_bound_and_grows_towards_one() -> None:

@@ -448,7 +448,9 @@ def test_a_drift_is_not_raised_again_while_the_monitors_learn_it(monkeypatch) ->
     incident lingering (session 4). Since session 9 (single-day bound 6.5) it is raised a day
     earlier, on day 75: by its service in its account until session 13, by its service since
     (the pool no longer counts a drift's consecutive cells, ``pooled.POOLED_RUN_CUT``, so the
-    service's own single-day bound is lower; the same day, impact and root cause)."""
+    service's own single-day bound is lower; the same day, impact and root cause). Since session
+    19 the counterfactual re-raise comes on day 86, not 84: total spend's days persist while it
+    drifts, so its drift bound is widened by their autocorrelation (``lag1_autocorrelation``)."""
     bumps = {("i-web-1", d): 1.5 * 80 * min(1.0, (d - 69) / 14) for d in range(70, 120)}
     frame = frames.make_frame(120, bumps=bumps)
     found = [(a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame)]
@@ -457,7 +459,7 @@ def test_a_drift_is_not_raised_again_while_the_monitors_learn_it(monkeypatch) ->
     # With the old memory (the cooldown alone) the same drift came back on total spend.
     monkeypatch.setattr(detector, "incident_memory_days", lambda config: config.cooldown_days)
     again = [(a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame)]
-    assert again == found + [(frames.START + timedelta(days=84), {}, "i-web-1")]
+    assert again == found + [(frames.START + timedelta(days=86), {}, "i-web-1")]
 
 
 def test_a_fresh_spike_of_the_same_leaf_is_not_the_old_incident_lingering() -> None:

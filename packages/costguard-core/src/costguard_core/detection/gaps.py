@@ -40,12 +40,16 @@ def lookback_days(config: DetectorConfig) -> int:
     (56 + 112 against 56 + 56 + 28 + 7 + 37 by default), and so is the pooled tail factor's
     (``pooled.pooled_factor``: ``pool_window_days`` of residuals ← their mean absolute value
     over ``scale_window_days`` ← expected spend), which is the longest by default since session
-    9: 112 + 28 + 28 + 7 + 37 = 212. The default is 266 days (38 weeks)."""
+    9: 112 + 28 + 28 + 7 + 37 = 212, and so is the autocorrelation's (session 19,
+    ``baseline.lag1_autocorrelation``: the ``scale_window_days`` day pairs before d ← their z's
+    scale and expected spend: 29 + 56 + 28 + 7 + 37 = 157 by default; the drift rule reads it
+    ``drift_window_days`` earlier, counted below). The default is 266 days (38 weeks)."""
     expected = 7 * config.season_weeks + 7 + _LONGEST_MONTH
     single = max(
         config.tail_window_days
         + max(2 * config.scale_window_days + expected, on_window_days(config)),
         config.pool_window_days + config.scale_window_days + expected,
+        config.scale_window_days + 1 + 2 * config.scale_window_days + expected,
     )
     memory = incident_memory_days(config)
     days = single + 2 * config.drift_window_days + memory + 7
