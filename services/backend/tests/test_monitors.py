@@ -90,6 +90,31 @@ def _put(client, h, document, if_match=None):
     return client.put("/api/v1/monitors", json=document, headers=headers)
 
 
+def test_if_none_match_gives_304_until_the_document_changes(client, h):
+    """A poller sends the tag it holds: 304, no body, until someone saves; then 200 with the
+    new document and tag. RFC 9110 weak comparison: a ``W/`` tag, a list, or ``*`` match."""
+    tag = client.get("/api/v1/monitors", headers=h.auth("viewer")).headers["ETag"]
+
+    def get(if_none_match: str):
+        headers = h.auth("viewer") | {"If-None-Match": if_none_match}
+        return client.get("/api/v1/monitors", headers=headers)
+
+    for held in (tag, f"W/{tag}", f'"other", {tag}', "*"):
+        resp = get(held)
+        assert resp.status_code == 304, (held, resp.text)
+        assert resp.content == b"" and resp.headers["ETag"] == tag
+    assert get('"other"').status_code == 200
+    saved = _put(client, h, DOC, if_match=tag)
+    assert saved.status_code == 200, saved.text
+    changed = get(tag)
+    assert changed.status_code == 200 and changed.json()["document"] == DOC
+    assert changed.headers["ETag"] == saved.headers["ETag"] != tag
+    assert get(saved.headers["ETag"]).status_code == 304
+    # Authentication still comes first.
+    unauth = client.get("/api/v1/monitors", headers={"If-None-Match": "*"})
+    assert unauth.status_code == 401
+
+
 def test_etag_and_if_match(client, h):
     default = client.get("/api/v1/monitors", headers=h.auth("viewer"))
     tag = default.headers["ETag"]

@@ -38,6 +38,10 @@ DIMENSIONS: tuple[str, ...] = ("ProviderName", "ServiceName", "SubAccountId", "R
 TAG_PREFIX = "Tags."
 
 
+#: What a leaf monitor's percent threshold is a fraction of (``MonitorsConfig.leaf_percent_of``).
+LeafPercentOf = Literal["parent", "resource"]
+
+
 class MonitorSpec(BaseModel):
     """One monitor family: total spend, or one series per value of ``dimension``."""
 
@@ -73,7 +77,7 @@ class MonitorsConfig(BaseModel):
 
     monitors: list[MonitorSpec] = Field(min_length=1)
     leaf_monitors: bool = True
-    leaf_percent_of: Literal["parent", "resource"] = Field(
+    leaf_percent_of: LeafPercentOf = Field(
         default="parent",
         description="What a leaf monitor's percent threshold (its parent ServiceName monitor's "
         "min_impact_pct) is a fraction of. 'parent': the smaller of its ServiceName's and "

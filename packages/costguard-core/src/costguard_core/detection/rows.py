@@ -15,7 +15,7 @@ from costguard_core.detection.baseline import Evaluation, evaluate, expected
 from costguard_core.detection.churn import replaced_spend
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.feedback import scope_key
-from costguard_core.detection.monitors import MonitorsConfig
+from costguard_core.detection.monitors import LeafPercentOf, MonitorsConfig
 from costguard_core.detection.pooled import account_factors, pooled_factor
 from costguard_core.detection.screen import (
     candidates,
@@ -146,7 +146,7 @@ def evaluate_rows(
     prep: Prepared,
     configs: list[DetectorConfig],
     from_day: int | None = None,
-    leaf_percent_of: str = "parent",
+    leaf_percent_of: LeafPercentOf = "parent",
 ) -> tuple[Evaluation, np.ndarray | None]:
     """Monitor rows first; leaf rows then use the smaller of their ServiceName and SubAccountId
     monitors' expected spend as the percent threshold's reference (``series._leaf_monitors``),

@@ -6,7 +6,9 @@ are watched, per-monitor thresholds and severity tiers; shape in
   detector's built-in default (``DEFAULT_MONITORS``) with ``updated_by``/``updated_at`` null.
   The ``ETag`` header (also ``etag`` in the body) names this version: a strong ETag, the first
   32 hex digits of the SHA-256 of the canonical JSON of document, ``updated_by`` and
-  ``updated_at``; the built-in default has its own.
+  ``updated_at``; the built-in default has its own. With ``If-None-Match`` naming the current
+  version (RFC 9110 weak comparison; a list, or ``*``) the answer is 304 Not Modified with the
+  ``ETag`` and no body, so a poller re-reads the document only when it changed.
 - ``PUT``: admin only. Body = the document as JSON, validated with ``parse_monitors``; a bad
   document is answered 422 naming the field (``monitors[1].min_impact_usd``) and nothing is
   stored. The change is audited (``monitor_config`` / ``update``, with before and after) in the
@@ -51,6 +53,10 @@ IfMatch = Annotated[
     str | None,
     Header(description="The ETag of the version being replaced (from GET); 412 if stale."),
 ]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(description="ETags the caller holds; 304 Not Modified if one is the current version."),
+]
 
 
 def _public(row: MonitorConfig | None) -> MonitorConfigPublic:
@@ -82,6 +88,13 @@ def _matches(if_match: str, etag: str) -> bool:
     """RFC 9110 strong comparison: ``*``, or ``etag`` among the listed tags (a weak ``W/`` tag
     never matches)."""
     tags = [tag.strip() for tag in if_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _matches_weak(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 weak comparison (what ``If-None-Match`` uses): ``*``, or ``etag`` among the
+    listed tags with any ``W/`` prefix ignored."""
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
     return "*" in tags or etag in tags
 
 
@@ -143,10 +156,19 @@ def _replace(
     return row
 
 
-@router.get("", response_model=MonitorConfigPublic)
-def get_monitors(session: SessionDep, _: Reader, response: Response) -> MonitorConfigPublic:
+@router.get(
+    "",
+    response_model=MonitorConfigPublic,
+    responses={304: {"description": "Not Modified: ``If-None-Match`` names the current version"}},
+)
+def get_monitors(
+    session: SessionDep, _: Reader, response: Response, if_none_match: IfNoneMatch = None
+) -> MonitorConfigPublic | Response:
     stored = _public(session.get(MonitorConfig, MONITOR_CONFIG_ID))
-    response.headers["ETag"] = _tag(stored)
+    etag = _tag(stored)
+    if if_none_match is not None and _matches_weak(if_none_match, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
     return stored
 
 
