@@ -1,8 +1,10 @@
 """Development aid: CostGuard's score on one config, its false alarms and misses.
 
-    .venv/bin/python bench/detection/study.py main|dev2|...|dev9 [--list] [--one-frame]
+    .venv/bin/python bench/detection/study.py main|dev2|...|dev9|ind1|...|k2 [--list] [--one-frame]
 
-Never run it on a holdout config (bench/README.md "What was tuned on what").
+Never run it on a holdout config (bench/README.md "What was tuned on what"). The independent
+generators' configs (``ind1`` .. ``ind3``, ``k1``, ``k2``) are studied at their development seed
+(7) only; ``--seed`` applies to the old family's configs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import configs  # noqa: E402
 import run  # noqa: E402
+import totals  # noqa: E402
 from costguard_core.detection import detect  # noqa: E402
 from generator import generate  # noqa: E402
 from scoring import Found, _in_window, score  # noqa: E402
@@ -25,7 +28,7 @@ STUDY, HOLDOUTS = configs.STUDY, configs.HOLDOUTS
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("names", nargs="+", choices=STUDY + HOLDOUTS)
+    parser.add_argument("names", nargs="+", choices=STUDY + HOLDOUTS + tuple(totals.IND))
     parser.add_argument("--list", action="store_true", help="print false alarms and misses")
     parser.add_argument("--one-frame", action="store_true", help="also all tenants in one frame")
     parser.add_argument("--seed", type=int, default=20240601)
@@ -34,10 +37,13 @@ def main() -> None:
     if refused:
         parser.error(f"{', '.join(refused)}: holdouts are not studied (bench/README.md)")
     for name in args.names:
-        cfg = getattr(configs, name)(args.seed, False)
-        tenants = generate(cfg)
+        if name in totals.IND:  # its development seed (totals.IND_DEV_SEED), never cached
+            tenants, burn = totals._tenants(name)
+        else:
+            cfg = getattr(configs, name)(args.seed, False)
+            tenants = generate(cfg)
+            burn = cfg.start + timedelta(days=cfg.warmup_days - 1)
         incidents = [i for t in tenants for i in t.incidents]
-        burn = cfg.start + timedelta(days=cfg.warmup_days - 1)
         found, raw = [], []
         for t in tenants:
             for a in detect(t.frame):

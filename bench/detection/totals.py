@@ -19,8 +19,9 @@ near 0.90 (session 17), never for choosing a change. The cache is a pickle per c
 generator.py or configs.py. The independent generators' configs (``independent.py``: ``ind1`` ..
 ``ind3``; ``independent2.py``: ``k1``, ``k2``) are lines too: at seed 7 development lines
 (``--lines ind1 ind2 ind3 k1 k2``); every other seed is a holdout line, refused by ``dev``:
-8 and 9 printed by ``holdouts --independent``, 10 and 11 (fresh since session 18) by
-``holdouts --independent --ind-seed 10 11``.
+8 and 9 printed by ``holdouts --independent``, 10 and 11 (written in session 18, spent judging
+session 19's change) by ``holdouts --independent --ind-seed 10 11``; pick unused seeds for the
+next judgement.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def main() -> None:
         nargs="+",
         type=int,
         default=list(IND_HOLDOUT_SEEDS),
-        help="with --independent: their seeds (default 8 9; 10 11 are fresh since session 18)",
+        help="with --independent: their seeds (default 8 9; 10 11 were spent in session 19)",
     )
     args = parser.parse_args()
     t0 = time.perf_counter()
