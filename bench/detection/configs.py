@@ -22,7 +22,7 @@ from generator import GenConfig
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
 HOLDOUTS = tuple(
     f"holdout{n}"
-    for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
+    for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)
 )
 
 
@@ -1184,4 +1184,46 @@ def holdout22(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(30.0, 140.0),
         gap_days=21,
+    )
+
+
+def holdout23(seed: int, quick: bool) -> GenConfig:
+    """Written at the end of session 19, after its change was kept and before any later
+    candidate exists: fresh data for the next judgement. Only its summary line is read, once
+    before and once after: t(3.3) noise with cv 0.04–0.2, tenants of 12–48 smaller leaves
+    (median e^3.3 ≈ 27 USD) with a wide spread in one to five accounts, a winter start, 300
+    days, dev weekends from deep to mild, fees in half the tenants, batch jobs on one leaf in
+    ten with weekday sizes, month-end processing on a few leaves, dominant leaves in a fifth of
+    the tenants, a spike- and new-leaning mix, 20 days apart."""
+    return GenConfig(
+        name="holdout23",
+        seed=seed + 232_323_231,
+        tenants=10 if quick else 30,
+        days=300,
+        start=date(2023, 12, 4),
+        leaves=(12, 48),
+        accounts=(1, 5),
+        leaf_log_mean=3.3,
+        leaf_log_sigma=1.35,
+        cv=(0.04, 0.2),
+        t_df=3.3,
+        dev_weekend=(0.2, 0.8),
+        prod_weekend=(0.85, 1.05),
+        growth_per_year=(-0.1, 1.1),
+        p_fee_tenant=0.5,
+        fee_multiple=(3.0, 30.0),
+        p_batch_leaf=0.1,
+        batch_p_day=(0.2, 0.6),
+        batch_weekday=(0.7, 1.35),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.3, 2.5),
+        p_dominant_tenant=0.2,
+        dominant_multiple=(4.0, 25.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.26, "shift": 0.16, "drift": 0.16, "new": 0.24, "weekend_loop": 0.18},
+        leaf_multiple=(0.9, 3.3),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 140.0),
+        gap_days=20,
     )
