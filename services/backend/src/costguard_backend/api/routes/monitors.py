@@ -84,17 +84,12 @@ def _tag(public: MonitorConfigPublic) -> str:
     return public.etag
 
 
-def _matches(if_match: str, etag: str) -> bool:
-    """RFC 9110 strong comparison: ``*``, or ``etag`` among the listed tags (a weak ``W/`` tag
-    never matches)."""
-    tags = [tag.strip() for tag in if_match.split(",")]
-    return "*" in tags or etag in tags
-
-
-def _matches_weak(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 weak comparison (what ``If-None-Match`` uses): ``*``, or ``etag`` among the
-    listed tags with any ``W/`` prefix ignored."""
-    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+def _matches(header: str, etag: str, weak: bool = False) -> bool:
+    """``*``, or ``etag`` among the header's listed tags. RFC 9110: ``If-Match`` compares
+    strongly (a ``W/`` tag never matches), ``If-None-Match`` weakly (``weak``: ``W/`` ignored)."""
+    tags = [tag.strip() for tag in header.split(",")]
+    if weak:
+        tags = [tag.removeprefix("W/") for tag in tags]
     return "*" in tags or etag in tags
 
 
@@ -166,7 +161,7 @@ def get_monitors(
 ) -> MonitorConfigPublic | Response:
     stored = _public(session.get(MonitorConfig, MONITOR_CONFIG_ID))
     etag = _tag(stored)
-    if if_none_match is not None and _matches_weak(if_none_match, etag):
+    if if_none_match is not None and _matches(if_none_match, etag, weak=True):
         return Response(status_code=304, headers={"ETag": etag})
     response.headers["ETag"] = etag
     return stored
