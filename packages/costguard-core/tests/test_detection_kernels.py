@@ -20,6 +20,8 @@ from costguard_core.detection.baseline import (
     rising_days,
     weekly_median,
 )
+from costguard_core.detection.screen import may_run_after_idle
+from costguard_core.detection.series import LEAF, prepare
 from costguard_core.errors import InputError
 from pydantic import ValidationError
 
@@ -276,3 +278,60 @@ def test_missing_column_and_empty_frame_are_refused() -> None:
         detect(_frame().drop(columns=["ServiceName"]))
     with pytest.raises(InputError, match="no rows"):
         detect(_frame().iloc[:0])
+
+
+def test_monitor_series_are_the_sums_of_their_rows() -> None:
+    """``series.prepare``: each monitor's day is the sum of its rows' cost (several rows per
+    leaf and day, missing days, a missing ServiceName, a provider starting later), NaN before
+    its first row; leaf rows are their leaf's spend (session 20 sums over a dense leaf matrix
+    instead of one scatter per monitor column)."""
+    rng = np.random.default_rng(3)
+    n = 4_000
+    frame = pd.DataFrame(
+        {
+            "ChargePeriodStart": np.datetime64("2024-03-01") + rng.integers(0, 60, n),
+            "ProviderName": rng.choice(["AWS", "Google Cloud", "Microsoft"], n),
+            "SubAccountId": rng.choice([f"acct-{i}" for i in range(7)], n),
+            "ServiceName": rng.choice(["EC2", "S3", "RDS", "Lambda", None], n),
+            "RegionId": "r1",
+            "ResourceId": rng.choice([f"res-{i}" for i in range(40)], n),
+            "BillingAccountId": "ba",
+            "EffectiveCost": rng.gamma(0.5, 30.0, n),
+        }
+    )
+    frame.loc[frame["ProviderName"] == "Microsoft", "ChargePeriodStart"] += np.timedelta64(20, "D")
+    prep = prepare(frame, "EffectiveCost")
+    day = ((frame["ChargePeriodStart"] - frame["ChargePeriodStart"].min()).dt.days).to_numpy()
+    for row, mon in enumerate(prep.monitors):
+        if mon.column == LEAF:
+            leaf = prep.leaves.loc[int(str(mon.value))]
+            mask = np.ones(n, dtype=bool)
+            for col, value in leaf.items():
+                mask &= frame[col].isna().to_numpy() if value is None else (frame[col] == value)
+        elif mon.column is None:
+            mask = np.ones(n, dtype=bool)
+        else:
+            mask = (frame[mon.column] == mon.value).to_numpy()
+        want = np.bincount(day[mask], frame["EffectiveCost"].to_numpy()[mask], len(prep.days))
+        assert mon.first_day == day[mask].min(), mon
+        assert np.isnan(prep.matrix[row, : mon.first_day]).all()
+        np.testing.assert_allclose(prep.matrix[row, mon.first_day :], want[mon.first_day :])
+
+
+def test_the_screen_finds_every_run_after_an_idle_day() -> None:
+    """``screen.may_run_after_idle`` against its definition, day by day: a row qualifies when
+    some day costs something and one of the ``width`` days before it cost 0 (NaN, before a
+    series exists, is not a zero day)."""
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        shape = (int(rng.integers(1, 12)), int(rng.integers(1, 90)))
+        y = rng.choice([0.0, 1.5, 3.0, np.nan], size=shape, p=rng.dirichlet(np.ones(4)))
+        width = int(rng.integers(0, 40))
+        want = [
+            any(
+                y[r, t] > 0 and any(y[r, s] == 0 for s in range(max(0, t - width), t))
+                for t in range(shape[1])
+            )
+            for r in range(shape[0])
+        ]
+        assert may_run_after_idle(y, width).tolist() == want

@@ -119,13 +119,20 @@ def _new_from(y: np.ndarray, config: DetectorConfig, from_day: int) -> np.ndarra
 
 def may_run_after_idle(y: np.ndarray, width: int) -> np.ndarray:
     """Rows with a day that costs something and a zero day among the ``width`` before it: only
-    there can ``tails.on_level`` change the expected spend."""
-    idle = np.nan_to_num(np.cumsum(y <= 0, axis=1, dtype=np.int64))
-    before = np.zeros_like(idle)
-    before[:, 1:] = idle[:, :-1]
-    start = np.zeros_like(idle)
-    start[:, width + 1 :] = idle[:, : -width - 1]
-    return np.asarray(((y > 0) & (before - start > 0)).any(axis=1))
+    there can ``tails.on_level`` change the expected spend. Only rows with a zero day are
+    searched (most series have none)."""
+    zero = y <= 0  # NaN (before a series exists) is not a zero day
+    out = np.asarray(zero.any(axis=1))
+    rows = np.flatnonzero(out)
+    if not len(rows):
+        return out
+    # idle[:, t + 1]: zero days among days 0 .. t; zero days among the width days before t are
+    # idle[:, t] - idle[:, t - width] (clamped at 0).
+    idle = np.zeros((len(rows), y.shape[1] + 1), dtype=np.int32)
+    np.cumsum(zero[rows], axis=1, out=idle[:, 1:])
+    lo = np.maximum(np.arange(y.shape[1]) - width, 0)
+    out[rows] = ((y[rows] > 0) & (idle[:, :-1] - idle[:, lo] > 0)).any(axis=1)
+    return out
 
 
 def screened(y: np.ndarray, exp: np.ndarray) -> Evaluation:

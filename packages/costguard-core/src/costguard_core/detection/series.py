@@ -231,9 +231,12 @@ def prepare(
     day_idx, kept = compress((day - first).astype(int), keep_gap_days)
     n_days = len(kept)
     long = _leaf_days(leaf_of_row, day_idx, cost, len(leaves), n_days)
-    monitors, matrix = _monitors(leaves, long, n_days, columns)
+    spend, first_day = _leaf_matrix(long, len(leaves), n_days)
+    monitors, matrix = _monitors(leaves, spend, first_day, columns)
     if leaf_monitors:
-        monitors, matrix, parent, account = _leaf_monitors(leaves, long, n_days, monitors, matrix)
+        monitors, matrix, parent, account = _leaf_monitors(
+            leaves, spend, first_day, monitors, matrix
+        )
     else:
         parent = account = np.full(len(monitors), -1)
     return Prepared(
@@ -278,23 +281,45 @@ def _leaf_days(
     return _Long(cells // n_days, cells % n_days, sums)
 
 
+def _leaf_matrix(long: _Long, n_leaves: int, n_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ``(n_leaves, n_days)`` spend (USD, 0 where a leaf has no row) and each leaf's first
+    day with a row. Monitor series are sums of its rows (``_monitors``) and leaf monitors its
+    rows (``_leaf_monitors``): one scatter of the long table instead of one per monitor column
+    (session 20: 50 → 10 ms of an incremental run over 10,000 series)."""
+    spend = np.zeros((n_leaves, n_days))
+    # One entry per (leaf, day) in ``long``: assigned, not summed.
+    spend[long.leaf, long.day] = long.cost
+    first = np.full(n_leaves, n_days)
+    np.minimum.at(first, long.leaf, long.day)
+    return spend, first
+
+
 def _monitors(
-    leaves: pd.DataFrame, long: _Long, n_days: int, columns: tuple[str, ...]
+    leaves: pd.DataFrame, spend: np.ndarray, first: np.ndarray, columns: tuple[str, ...]
 ) -> tuple[list[Monitor], np.ndarray]:
-    leaf, day, cost = long
+    """Total spend and one monitor per value of each column: the sum of its leaves' rows of
+    ``spend``, added in leaf order (so each day's sum is the one a running total over the long
+    table gives), NaN before its first leaf's first day."""
+    n_days = spend.shape[1]
     monitors = [Monitor(None, None, 0)]
-    rows = [np.bincount(day, weights=cost, minlength=n_days).astype(float)[None, :]]
+    rows = [np.add.reduce(spend, axis=0)[None, :]]
     for col in columns:
         values = leaves[col]
         names = sorted(v for v in values.unique() if v is not None)
         code = values.map({v: i for i, v in enumerate(names)}).fillna(-1).astype(int).to_numpy()
-        mon = code[leaf]
-        keep = mon >= 0
-        cell = mon[keep] * n_days + day[keep]
-        block = np.bincount(cell, weights=cost[keep], minlength=len(names) * n_days)
-        block = block.astype(float).reshape(len(names), n_days)
-        seen = np.bincount(cell, minlength=len(names) * n_days).reshape(len(names), n_days)
-        starts = (seen > 0).argmax(axis=1)
+        if not names:
+            continue
+        order = np.argsort(code, kind="stable")
+        order = order[code[order] >= 0]  # leaf ids by value, ascending within one
+        bounds = np.searchsorted(code[order], np.arange(len(names)))
+        by_value = spend[order]
+        block = np.add.reduceat(by_value, bounds, axis=0)
+        # reduceat adds long segments pairwise; a value of more than two leaves is summed row
+        # after row instead, as every other sum of this series is (identical to the bit).
+        ends = np.append(bounds[1:], len(order))
+        for i in np.flatnonzero(ends - bounds > 2).tolist():
+            block[i] = np.add.reduce(by_value[bounds[i] : ends[i]], axis=0)
+        starts = np.minimum.reduceat(first[order], bounds)
         block[np.arange(n_days)[None, :] < starts[:, None]] = np.nan
         monitors.extend(
             Monitor(col, name, start) for name, start in zip(names, starts.tolist(), strict=True)
@@ -303,21 +328,16 @@ def _monitors(
     return monitors, np.vstack(rows)
 
 
-def _leaf_monitors(leaves, long, n_days, monitors, matrix):
+def _leaf_monitors(leaves, spend, first, monitors, matrix):
     """Append one monitor per leaf: an incident on one resource is often too small for its
     service's series when another leaf there is noisy (a batch job), yet plain on its own. Its
     percent threshold is judged against the smaller of its ServiceName monitor (``leaf_parent``)
-    and its SubAccountId monitor (``leaf_account``, -1 when none)."""
+    and its SubAccountId monitor (``leaf_account``, -1 when none). ``spend`` becomes the leaf
+    rows (NaN before each leaf's first day)."""
     service_row = {m.value: i for i, m in enumerate(monitors) if m.column == "ServiceName"}
     account_row = {m.value: i for i, m in enumerate(monitors) if m.column == "SubAccountId"}
-    block = np.full((len(leaves), n_days), np.nan)
-    leaf, day = long.leaf, long.day
-    first = np.full(len(leaves), n_days)
-    np.minimum.at(first, leaf, day)
-    filled = np.arange(n_days)[None, :] >= first[:, None]
-    block[filled] = 0.0
-    # One row per (leaf, day) in ``long``: assigned, not summed.
-    block[leaf, day] = long.cost
+    n_days = spend.shape[1]
+    spend[np.arange(n_days)[None, :] < first[:, None]] = np.nan
     parent = [-1] * len(monitors)
     account = [-1] * len(monitors)
     extra = []
@@ -332,7 +352,7 @@ def _leaf_monitors(leaves, long, n_days, monitors, matrix):
         extra.append(Monitor(LEAF, str(lid), int(first[lid]), scope))
         parent.append(service_row.get(service, 0))
         account.append(account_row.get(sub, -1))
-    return monitors + extra, np.vstack([matrix, block]), np.array(parent), np.array(account)
+    return monitors + extra, np.vstack([matrix, spend]), np.array(parent), np.array(account)
 
 
 def monitor_count(
