@@ -12,6 +12,7 @@ import pytest
 from costguard_core.detection import DetectorConfig, confidence, detect
 from costguard_core.detection import baseline as baseline_module
 from costguard_core.detection.baseline import (
+    catch_up_offset,
     drift_mean,
     evaluate,
     expected,
@@ -200,6 +201,44 @@ def test_persistent_day_noise_raises_fewer_false_alarms_and_a_shift_is_still_fou
     shifted[:, 100:] += 250.0
     found = evaluate(shifted, config).flagged[:, 100:102].any(axis=1)
     assert found.mean() > 0.95, found.mean()
+
+
+def test_a_catch_up_day_is_judged_net_of_the_shortfall_before_it(monkeypatch) -> None:
+    """Session 20 (``baseline.catch_up_offset``): a steady series' missing day followed by a
+    day carrying both days' spend is not an anomaly (it was one before); a spike beyond the
+    catch-up still is; three missing days then four days' spend too; a batch job's idle days
+    (an on/off series) give no offset; the offset reads days before d only."""
+    rng = np.random.default_rng(5)
+    y = 100.0 + rng.normal(0, 3.0, size=(1, 140))
+    y[0, 80], y[0, 81] = 0.0, y[0, 80] + y[0, 81]  # an export's missing day, then both days
+    y[0, 100], y[0, 101] = 0.0, y[0, 100] + y[0, 101] + 600.0  # ... and a spike with it
+    y[0, 124:127] = 0.0
+    y[0, 127] = 400.0
+    config = DetectorConfig()
+    flagged = evaluate(y, config).flagged[0]
+    assert not flagged[81] and flagged[101] and not flagged[127]
+    assert np.flatnonzero(flagged).tolist() == [101]  # and nothing else
+    monkeypatch.setattr(baseline_module, "CATCH_UP", 1e9)  # no day is a clear shortfall
+    before = evaluate(y, config).flagged[0]
+    assert before[81] and before[127]
+    monkeypatch.undo()
+    # Offsets: the shortfall's USD on the day after it, within reach of 3 days only.
+    ev = evaluate(y, config)
+    judged = ~np.isnan(ev.z)
+    offset = catch_up_offset(y, ev.excess, ev.z, judged, config)[0]
+    assert offset[81] == pytest.approx(ev.excess[0, 80]) and offset[81] < -80
+    assert offset[127] == pytest.approx(ev.excess[0, 124:127].sum())
+    assert (offset <= 0).all() and np.count_nonzero(offset) == 1 + 1 + 3  # 81, 101, 125..127
+    # Days after d do not change the offset on d.
+    later = y.copy()
+    later[0, 82:] = 5.0
+    ev_later = evaluate(later, config)
+    again = catch_up_offset(later, ev_later.excess, ev_later.z, ~np.isnan(ev_later.z), config)
+    assert again[0, :82].tolist() == offset[:82].tolist()
+    # A batch job running on about half the days: its idle days are its normal state.
+    job = np.where(rng.random((1, 140)) < 0.5, 0.0, 300.0 + rng.normal(0, 10.0, size=(1, 140)))
+    ev_job = evaluate(job, config)
+    assert not catch_up_offset(job, ev_job.excess, ev_job.z, ~np.isnan(ev_job.z), config).any()
 
 
 def test_confidence_is_half_at_the_bound_and_grows_towards_one() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from costguard_core.detection import DetectorConfig, churn, detect, detector, pooled
 from costguard_core.detection.attribution import leaf_excess, lingering_excess
@@ -472,3 +474,21 @@ def test_a_fresh_spike_of_the_same_leaf_is_not_the_old_incident_lingering() -> N
     db = int(prep.leaves.reset_index().set_index("ResourceId")["index"]["db-main"])
     lingering = lingering_excess(prep, frozenset({db}), 70, 84, DetectorConfig())
     assert 30.0 < lingering < 60.0  # half the 90 USD shift; the uncapped reading was ~545
+
+
+def test_a_provider_export_missing_a_day_raises_no_anomaly() -> None:
+    """A provider's whole day missing from the export, its charges arriving with the next
+    day's (every service, account and the provider doubled for a day): no anomaly; the same
+    day raised by an incident on one resource still is (session 20)."""
+    frame = frames.make_frame(90)
+    day = pd.to_datetime(frame["ChargePeriodStart"])
+    aws = frame["ProviderName"] == "AWS"
+    late = aws & (day == pd.Timestamp(frames.START + timedelta(days=60)))
+    frame.loc[late, "ChargePeriodStart"] = frames.START + timedelta(days=61)
+    found = detect(frame, since=frames.START + timedelta(days=55))
+    assert found == []
+    frame.loc[late & (frame["ResourceId"] == "i-web-2"), "EffectiveCost"] += Decimal("900")
+    found = detect(frame, since=frames.START + timedelta(days=55))
+    assert [(a.start, a.root_causes[0].ResourceId) for a in found] == [
+        (frames.START + timedelta(days=61), "i-web-2")
+    ]

@@ -43,7 +43,9 @@ def lookback_days(config: DetectorConfig) -> int:
     9: 112 + 28 + 28 + 7 + 37 = 212, and so is the autocorrelation's (session 19,
     ``baseline.lag1_autocorrelation``: the ``scale_window_days`` day pairs before d ← their z's
     scale and expected spend: 29 + 56 + 28 + 7 + 37 = 157 by default; the drift rule reads it
-    ``drift_window_days`` earlier, counted below). The default is 266 days (38 weeks)."""
+    ``drift_window_days`` earlier, counted below). The catch-up offset (session 20,
+    ``baseline.catch_up_offset``) reads z and the zero days of the ``tail_window_days`` before
+    the 3 days before d, inside the single-day chain. The default is 266 days (38 weeks)."""
     expected = 7 * config.season_weeks + 7 + _LONGEST_MONTH
     single = max(
         config.tail_window_days
