@@ -88,6 +88,12 @@ nominal excess on a full day (the plateau for drift).
   excess every day to the end.
 - ``weekend_loop``: starts on a Saturday, full excess Saturday and Sunday, and half the time a
   part of Monday until someone kills it.
+
+**Truth** (``IndTenant.truth``, an ``IndTruth``; for the oracle bound ``oracle_ind.py`` only, never
+for a detector): per leaf its noise-free expected spend, noise path and parameters, archetype and
+a batch job's run size and run days, recorded from the arrays that make the rows as they are
+computed. It takes no random draw and changes no arithmetic: every config's rows and incidents
+are what they were without it.
 """
 
 from __future__ import annotations
@@ -281,14 +287,50 @@ CONFIGS = {"ind1": ind1, "ind2": ind2, "ind3": ind3}
 
 
 @dataclass
+class IndTruth:
+    """What made a tenant's spend, for the oracle bound (``oracle_ind.py``), never for a detector.
+
+    One row of ``meta`` per leaf that is not a credit (usage leaves in the generator's order, the
+    incidents' new resources, then the month-start Purchase leaves), keyed as ``_frame`` writes its
+    rows (ProviderName, SubAccountId, ServiceName, RegionId, ResourceId; ChargeCategory), with its
+    ``archetype`` ("new" for an incident's new resource, "fee" for a Purchase leaf), ``born`` and
+    ``dies`` (day indices; -1: never retired), ``immaterial`` (churn) and its noise parameters:
+    ``sigma`` (marginal log sd), ``phi`` (AR(1) coefficient), ``df`` (Student-t innovations'
+    degrees of freedom; inf: normal), ``clip`` (innovations clipped at this many sd; inf: none)
+    and ``load`` (weight of the tenant's busy-week factor ``common``, a log-space AR(1) path).
+    Arrays are leaves x days:
+
+    - ``expected``: noise-free spend before any incident, USD: the level times weekly pattern,
+      holidays, growth, resizes, storage's curve and clean-ups, and ``exp(load * common)`` (the
+      realised busy-week path); 0 before ``born``, from ``dies`` on, on a batch job's idle days
+      and for a new resource. For a Purchase leaf, its amount as billed.
+    - ``noise``: the log-space noise that multiplied it (``expected * exp(noise)`` is the spend
+      before incidents and rounding); NaN for new resources and Purchase leaves.
+    - ``spend``: the final spend with the incidents, rounded as written to the rows.
+    - ``run_size``: a batch job's run size on every day, run or not (NaN for other leaves), and
+      ``schedule`` its run days (False for other leaves).
+    """
+
+    meta: pd.DataFrame
+    expected: np.ndarray
+    noise: np.ndarray
+    spend: np.ndarray
+    run_size: np.ndarray
+    schedule: np.ndarray
+    common: np.ndarray
+
+
+@dataclass
 class IndTenant:
     """One tenant: ``index`` and ``frame`` are what ``run.costguard`` reads; ``excess`` holds,
-    per incident (same order as ``incidents``), the USD added to its leaf on each day."""
+    per incident (same order as ``incidents``), the USD added to its leaf on each day; ``truth``
+    (bench only) what made the spend."""
 
     index: int
     frame: pd.DataFrame
     incidents: list[Incident]
     excess: list[np.ndarray]
+    truth: IndTruth | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -543,6 +585,27 @@ class _Leaf:
     dies: int | None = None
     immaterial: bool = False  # churn leaf
     incident_ok: bool = True
+    truth: _LeafTruth | None = None  # what made ``cost`` (oracle_ind.py only)
+
+
+@dataclass
+class _LeafTruth:
+    """How a usage leaf's spend was made, recorded as it is computed (no draw of its own):
+    ``cost = expected * exp(noise)`` before incidents, born/dies and rounding; ``noise`` in log
+    space, AR(1) with ``phi`` and marginal sd ``sigma`` (Student-t innovations with ``df``
+    clipped at ``clip`` standardised units for bursty leaves, normal otherwise); ``load`` the
+    leaf's weight of the tenant's busy-week factor (inside ``expected``); a batch job's run
+    size on every day and its ``run`` days (``expected`` is ``run * run_size``)."""
+
+    expected: np.ndarray
+    noise: np.ndarray
+    sigma: float
+    phi: float
+    df: float = np.inf
+    clip: float = np.inf
+    load: float = 0.0
+    run: np.ndarray | None = None
+    run_size: np.ndarray | None = None
 
 
 def _u(rng, lohi) -> float:
@@ -613,7 +676,8 @@ def _build_base(cfg: IndConfig, tenant: int, rng: np.random.Generator):
         load = rng.uniform(0.5, 1.0)
         if a == "flat":
             base = np.ones(n)
-            e = _ar1(rng, n, phi, _u(rng, cfg.flat_sigma))
+            sigma = _u(rng, cfg.flat_sigma)
+            e = _ar1(rng, n, phi, sigma)
             # resizes: downsizes any size, upsizes only when immaterial
             for _ in range(rng.poisson(cfg.resizes_per_leaf_year * n / 365.0)):
                 d0 = int(rng.integers(1, n))
@@ -624,27 +688,36 @@ def _build_base(cfg: IndConfig, tenant: int, rng: np.random.Generator):
                 base[d0:] *= f
             seas = week[dow] if dev else np.ones(n)
             cost = level * base * seas * np.exp(e)
+            truth = _LeafTruth(level * base * seas, e, sigma, phi)
         elif a in ("fleet", "transfer"):
             sig = cfg.fleet_sigma if a == "fleet" else cfg.transfer_sigma
-            e = _ar1(rng, n, phi, _u(rng, sig))
+            sigma = _u(rng, sig)
+            e = _ar1(rng, n, phi, sigma)
             depth = rng.uniform(0.5, 0.8) if dev else rng.uniform(0.05, 0.3)
             cost = level * np.exp(trend + e + load * common) * week[dow] * (1 - depth * hol)
+            mean = level * np.exp(trend + load * common) * week[dow] * (1 - depth * hol)
+            truth = _LeafTruth(mean, e, sigma, phi, load=load)
         elif a == "storage":
             gs = _u(rng, cfg.storage_growth_per_year)
             bend = np.cumsum(np.cumsum(rng.normal(0, 2e-5, n)))
-            e = _ar1(rng, n, 0.5, rng.uniform(0.003, 0.015))
+            sigma = rng.uniform(0.003, 0.015)
+            e = _ar1(rng, n, 0.5, sigma)
             lvl = gs * t / 365.0 + bend
             for _ in range(rng.poisson(0.3 * n / 365.0)):  # lifecycle clean-up
                 d0 = int(rng.integers(1, n))
                 lvl[d0:] += np.log(rng.uniform(0.7, 0.9))
             cost = level * np.exp(lvl + e)
+            truth = _LeafTruth(level * np.exp(lvl), e, sigma, 0.5)
         elif a == "bursty":
-            e = _ar1(rng, n, phi, _u(rng, cfg.bursty_sigma), df=_u(rng, cfg.bursty_df))
+            sigma, df = _u(rng, cfg.bursty_sigma), _u(rng, cfg.bursty_df)
+            e = _ar1(rng, n, phi, sigma, df=df)
             bw = week.copy()
             if dev:
                 bw[5:] = rng.uniform(0.05, 0.4)
             depth = rng.uniform(0.3, 0.8) if dev else rng.uniform(0.1, 0.5)
             cost = level * np.exp(trend + e + load * common) * bw[dow] * (1 - depth * hol)
+            mean = level * np.exp(trend + load * common) * bw[dow] * (1 - depth * hol)
+            truth = _LeafTruth(mean, e, sigma, phi, df=df, clip=3.5, load=load)
         else:  # batch
             kind = int(rng.integers(4))
             if kind == 0:
@@ -660,8 +733,12 @@ def _build_base(cfg: IndConfig, tenant: int, rng: np.random.Generator):
                 run = np.isin(dom, [1, 2, 15])
             run &= rng.random(n) > 0.05
             size = level * rng.uniform(1.5, 4.0)
-            cost = run * size * np.exp(trend + rng.normal(0, 0.25, n) + load * common)
-        leaf = _Leaf(acc, prov, svc, region, res, a, "Usage", cost, level=level)
+            noise = rng.normal(0, 0.25, n)
+            cost = run * size * np.exp(trend + noise + load * common)
+            run_size = size * np.exp(trend + load * common)
+            truth = _LeafTruth(run * run_size, noise, 0.25, 0.0, load=load, run=run)
+            truth.run_size = run_size  # the size of a run on every day, run or not
+        leaf = _Leaf(acc, prov, svc, region, res, a, "Usage", cost, level=level, truth=truth)
         if rng.random() < 0.1:  # created during the history
             leaf.born = int(rng.integers(1, max(2, cfg.warmup_days // 2)))
         if rng.random() < cfg.p_retire:
@@ -676,11 +753,15 @@ def _build_base(cfg: IndConfig, tenant: int, rng: np.random.Generator):
         name = f"{names[int(rng.integers(len(names)))]}-tmp-{int(rng.integers(1000))}"
         res = _resource_id(rng, prov, rtype, acc, region, name)
         lvl = rng.uniform(0.2, cfg.immaterial_usd / 1.5)
-        cost = lvl * np.exp(rng.normal(0, 0.1, n))
+        noise = rng.normal(0, 0.1, n)
+        cost = lvl * np.exp(noise)
         born = int(rng.integers(1, n - 1))
         dies = born + int(rng.integers(5, n)) if rng.random() < 0.5 else None
+        truth = _LeafTruth(np.full(n, lvl), noise, 0.1, 0.0)
         leaves.append(
-            _Leaf(acc, prov, svc, region, res, a, "Usage", cost, lvl, born, dies, True, False)
+            _Leaf(
+                acc, prov, svc, region, res, a, "Usage", cost, lvl, born, dies, True, False, truth
+            )
         )
     for leaf in leaves:
         leaf.cost[: leaf.born] = 0.0
@@ -732,6 +813,7 @@ def _build_base(cfg: IndConfig, tenant: int, rng: np.random.Generator):
         "fees": fees,
         "credits": credits,
         "billing": {p: f"billing-{slug}-{tenant}-{p.lower()}" for p in providers},
+        "common": common,  # the busy-week factor's path, for the truth only
     }
     return leaves, ctx
 
@@ -917,6 +999,50 @@ def _frame(leaves: list[_Leaf], ctx) -> pd.DataFrame:
     return frame.sort_values("ChargePeriodStart", kind="stable").reset_index(drop=True)
 
 
+def _truth(leaves: list[_Leaf], ctx) -> IndTruth:
+    """The tenant's ``IndTruth`` from what its leaves recorded (no draw, nothing changed)."""
+    n = len(ctx["days"])
+    meta, expected, noise, spend, run_size, schedule = [], [], [], [], [], []
+    for lf in leaves:
+        if lf.category == "Credit":
+            continue
+        lt = lf.truth
+        if lt is not None:
+            mean = lt.expected.copy()
+            mean[: lf.born] = 0.0
+            if lf.dies is not None:
+                mean[lf.dies :] = 0.0
+            params = (lt.sigma, lt.phi, lt.df, lt.clip, lt.load)
+            expected.append(mean)
+            noise.append(lt.noise)
+            run_size.append(lt.run_size if lt.run_size is not None else np.full(n, np.nan))
+            schedule.append(lt.run if lt.run is not None else np.zeros(n, bool))
+        else:  # a new resource (nothing expected) or a Purchase (its amount is expected)
+            params = (np.nan, np.nan, np.nan, np.nan, 0.0)
+            expected.append(lf.cost.copy() if lf.category == "Purchase" else np.zeros(n))
+            noise.append(np.full(n, np.nan))
+            run_size.append(np.full(n, np.nan))
+            schedule.append(np.zeros(n, bool))
+        spend.append(np.round(lf.cost, 6))
+        meta.append(
+            (lf.provider, lf.account, lf.service, lf.region, lf.resource, lf.category)
+            + (lf.archetype, lf.born, -1 if lf.dies is None else lf.dies, lf.immaterial)
+            + params
+        )
+    columns = ["ProviderName", "SubAccountId", "ServiceName", "RegionId", "ResourceId"]
+    columns += ["ChargeCategory", "archetype", "born", "dies", "immaterial"]
+    columns += ["sigma", "phi", "df", "clip", "load"]
+    return IndTruth(
+        pd.DataFrame(meta, columns=columns),
+        np.vstack(expected),
+        np.vstack(noise),
+        np.vstack(spend),
+        np.vstack(run_size),
+        np.vstack(schedule),
+        ctx["common"],
+    )
+
+
 def generate(cfg: IndConfig, incidents: bool = True) -> list[IndTenant]:
     """The config's tenants; ``incidents=False`` gives the same bills without the incidents."""
     root = np.random.SeedSequence([cfg.seed, zlib.crc32(cfg.name.encode())])
@@ -927,6 +1053,15 @@ def generate(cfg: IndConfig, incidents: bool = True) -> list[IndTenant]:
         injected = (
             _inject(cfg, tenant, leaves, ctx, np.random.default_rng(inc_ss)) if incidents else []
         )
-        frame = _frame(leaves + _charges(cfg, leaves, ctx), ctx)
-        out.append(IndTenant(tenant, frame, [i for i, _ in injected], [e for _, e in injected]))
+        extra = _charges(cfg, leaves, ctx)
+        frame = _frame(leaves + extra, ctx)
+        out.append(
+            IndTenant(
+                tenant,
+                frame,
+                [i for i, _ in injected],
+                [e for _, e in injected],
+                _truth(leaves + extra, ctx),
+            )
+        )
     return out
