@@ -20,7 +20,7 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", *range(2, 25)))
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", *range(2, 26)))
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -1265,4 +1265,46 @@ def holdout24(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(35.0, 150.0),
         gap_days=22,
+    )
+
+
+def holdout25(seed: int, quick: bool) -> GenConfig:
+    """Written in session 20 after its change (catch-up days) was kept and before any later
+    candidate exists: fresh data for the next judgement. Only its summary line is read, once
+    before and once after: t(3.0) noise with cv 0.04–0.25, tenants of 8–36 leaves (median
+    e^3.7 ≈ 40 USD) in two to five accounts, a spring start, 320 days, dev weekends from deep
+    to mild, fees in half the tenants, batch jobs on one leaf in nine, month-end processing on
+    a few leaves, dominant leaves in a fifth of the tenants, a spike- and shift-leaning mix, 21
+    days apart."""
+    return GenConfig(
+        name="holdout25",
+        seed=seed + 252_525_251,
+        tenants=10 if quick else 30,
+        days=320,
+        start=date(2024, 3, 11),
+        leaves=(8, 36),
+        accounts=(2, 5),
+        leaf_log_mean=3.7,
+        leaf_log_sigma=1.3,
+        cv=(0.04, 0.25),
+        t_df=3.0,
+        dev_weekend=(0.15, 0.75),
+        prod_weekend=(0.85, 1.05),
+        growth_per_year=(-0.1, 1.0),
+        p_fee_tenant=0.5,
+        fee_multiple=(3.0, 28.0),
+        p_batch_leaf=0.11,
+        batch_p_day=(0.2, 0.65),
+        batch_weekday=(0.65, 1.4),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.3, 2.6),
+        p_dominant_tenant=0.2,
+        dominant_multiple=(4.0, 22.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.27, "shift": 0.24, "drift": 0.17, "new": 0.16, "weekend_loop": 0.16},
+        leaf_multiple=(0.9, 3.4),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(30.0, 140.0),
+        gap_days=21,
     )
