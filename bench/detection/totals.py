@@ -20,8 +20,8 @@ generator.py or configs.py. The independent generators' configs (``independent.p
 ``ind3``; ``independent2.py``: ``k1``, ``k2``) are lines too: at seed 7 development lines
 (``--lines ind1 ind2 ind3 k1 k2``); every other seed is a holdout line, refused by ``dev``:
 8 and 9 printed by ``holdouts --independent``, 10 and 11 (written in session 18, spent judging
-session 19's change) by ``holdouts --independent --ind-seed 10 11``; 12 and 13 are fresh (their
-bases measured at the end of session 19, bench/README.md session 19 step 6).
+session 19's change) by ``holdouts --independent --ind-seed 10 11``; 12 and 13 spent judging
+session 20's; 14 and 15 are fresh (bases: bench/README.md session 20 step 7).
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def main() -> None:
         nargs="+",
         type=int,
         default=list(IND_HOLDOUT_SEEDS),
-        help="with --independent: their seeds (default 8 9; 10 11 spent; 12 13 fresh)",
+        help="with --independent: their seeds (default 8 9; 10-13 spent; 14 15 fresh)",
     )
     args = parser.parse_args()
     t0 = time.perf_counter()

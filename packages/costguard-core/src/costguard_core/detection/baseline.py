@@ -24,7 +24,7 @@ from costguard_core.detection.tails import (
     size_ok,
     tail_bound,
 )
-from costguard_core.detection.windows import MAD_TO_SIGMA, nanmedian_last, past_windows
+from costguard_core.detection.windows import MAD_TO_SIGMA, nanmedian_last, past_sum, past_windows
 
 __all__ = ["MAD_TO_SIGMA", "Baseline", "Evaluation", "baseline", "evaluate", "expected"]
 __all__ += [
@@ -319,18 +319,12 @@ def lag1_autocorrelation(z: np.ndarray, judged: np.ndarray, window: int) -> np.n
     a = np.where(pair, prev, 0.0)
     b = np.where(pair, zc, 0.0)
 
-    def window_sum(x: np.ndarray) -> np.ndarray:
-        """Sum of days d-window .. d-1 for each day d (cumulative sums)."""
-        c = np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(x, axis=1)], axis=1)
-        lo = np.maximum(np.arange(x.shape[1]) - window, 0)
-        return c[:, : x.shape[1]] - c[:, lo]
-
-    n = window_sum(pair.astype(float))
-    sa, sb = window_sum(a), window_sum(b)
+    n = past_sum(pair.astype(float), window)
+    sa, sb = past_sum(a, window), past_sum(b, window)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = window_sum(a * b) - sa * sb / n
-        var_a = window_sum(a * a) - sa * sa / n
-        var_b = window_sum(b * b) - sb * sb / n
+        cov = past_sum(a * b, window) - sa * sb / n
+        var_a = past_sum(a * a, window) - sa * sa / n
+        var_b = past_sum(b * b, window) - sb * sb / n
         rho = cov / np.sqrt(var_a * var_b)
     rho = np.where((n >= AR_MIN_PAIRS) & np.isfinite(rho), rho, 0.0)
     return np.clip(rho - AR_MARGIN, 0.0, AR_MAX)
@@ -362,16 +356,11 @@ def catch_up_offset(
     ``y``, ``excess`` and ``z`` are ``(n_series, n_days)`` spend, excess over expected (USD)
     and robust z; ``judged`` marks the days a decision is made on. Days before d only."""
     n_days = y.shape[1]
-    lo = np.maximum(np.arange(n_days) - config.tail_window_days, 0)
-
-    def in_window(a: np.ndarray) -> np.ndarray:
-        """Per day t, how many of the tail window's days before t ``a`` marks."""
-        c = np.zeros((a.shape[0], n_days + 1))
-        np.cumsum(a, axis=1, out=c[:, 1:])
-        return c[:, :n_days] - c[:, lo]
-
+    window = config.tail_window_days
     # Not on/off before the day (``tails.on_level``'s share, of the days the window holds).
-    steady = in_window(y <= 0) < OFF_SHARE * in_window(~np.isnan(y))
+    steady = past_sum((y <= 0).astype(float), window) < OFF_SHARE * past_sum(
+        (~np.isnan(y)).astype(float), window
+    )
     with np.errstate(invalid="ignore"):
         short = judged & steady & (excess < 0) & (z < -CATCH_UP * config.z_threshold)
     offset = np.zeros(y.shape)

@@ -68,6 +68,7 @@ from statistics import NormalDist
 import numpy as np
 
 from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.windows import past_sum
 
 #: Two-sided tail probability whose pooled quantile is compared with the normal's.
 POOLED_P = 0.01
@@ -125,15 +126,6 @@ MEAN_ABS_TO_SIGMA = 1.2533
 _GRID = np.arange(0.0, 30.0001, 0.125)
 
 
-def _past_sum(a: np.ndarray, width: int) -> np.ndarray:
-    """Sum over the ``width`` days before each day (last axis), via a cumulative sum."""
-    c = np.concatenate([np.zeros((*a.shape[:-1], 1)), np.cumsum(a, axis=-1)], axis=-1)
-    n = a.shape[-1]
-    hi = np.arange(n)
-    lo = np.maximum(hi - width, 0)
-    return c[..., hi] - c[..., lo]
-
-
 def pooled_factor(
     y: np.ndarray,
     exp: np.ndarray,
@@ -158,9 +150,9 @@ def pooled_factor(
         resid = y - exp
         ok_r = np.isfinite(resid) & (exp > 0)
         absr = np.where(ok_r, np.abs(resid), 0.0)
-        s = _past_sum(absr, w) / _past_sum(ok_r.astype(float), w)
+        s = past_sum(absr, w) / past_sum(ok_r.astype(float), w)
         positive = np.nan_to_num(y) > 0
-        lasting = _past_sum(positive.astype(float), w) >= w
+        lasting = past_sum(positive.astype(float), w) >= w
         valid = ok_r & positive & lasting & (s > 0) & np.isfinite(s)
         u = np.where(valid, np.abs(resid) / (MEAN_ABS_TO_SIGMA * s), -np.inf)
         # A cell right after one of its series' cells beyond POOLED_RUN_CUT is left out: a
@@ -173,8 +165,8 @@ def pooled_factor(
     width = len(_GRID) + 1
     hist = np.bincount(days * width + bins, minlength=n_days * width).reshape(n_days, width)
     beyond = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # [t, k]: cells with u > _GRID[k]
-    cells = _past_sum(valid.sum(axis=0).astype(float), config.pool_window_days)
-    over = _past_sum(beyond.T, config.pool_window_days)  # (grid, n_days)
+    cells = past_sum(valid.sum(axis=0).astype(float), config.pool_window_days)
+    over = past_sum(beyond.T, config.pool_window_days)  # (grid, n_days)
     # The tail probability whose quantile is compared: POOLED_P, or in a small pool the
     # probability that still leaves POOLED_EXCEED cells beyond it (round 5).
     with np.errstate(invalid="ignore", divide="ignore"):

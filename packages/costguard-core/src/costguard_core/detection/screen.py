@@ -23,6 +23,7 @@ from costguard_core.detection.baseline import (
 )
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.tails import on_window_days
+from costguard_core.detection.windows import past_sum
 
 
 def plain_expected(y: np.ndarray, config: DetectorConfig, days: np.ndarray | None) -> np.ndarray:
@@ -126,12 +127,8 @@ def may_run_after_idle(y: np.ndarray, width: int) -> np.ndarray:
     rows = np.flatnonzero(out)
     if not len(rows):
         return out
-    # idle[:, t + 1]: zero days among days 0 .. t; zero days among the width days before t are
-    # idle[:, t] - idle[:, t - width] (clamped at 0).
-    idle = np.zeros((len(rows), y.shape[1] + 1), dtype=np.int32)
-    np.cumsum(zero[rows], axis=1, out=idle[:, 1:])
-    lo = np.maximum(np.arange(y.shape[1]) - width, 0)
-    out[rows] = ((y[rows] > 0) & (idle[:, :-1] - idle[:, lo] > 0)).any(axis=1)
+    idle_before = past_sum(zero[rows].astype(float), width)  # zero days among the width before
+    out[rows] = ((y[rows] > 0) & (idle_before > 0)).any(axis=1)
     return out
 
 
