@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 import warnings
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,7 +10,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from costguard_core.detection import DetectorConfig, confidence, detect
+from costguard_core.detection import DetectorConfig, confidence, detect, series
 from costguard_core.detection import baseline as baseline_module
 from costguard_core.detection.baseline import (
     catch_up_offset,
@@ -374,3 +375,50 @@ def test_the_screen_finds_every_run_after_an_idle_day() -> None:
             for r in range(shape[0])
         ]
         assert may_run_after_idle(y, width).tolist() == want
+
+
+def _many_leaves(n_leaves: int, n_days: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 3 * n_leaves
+    return pd.DataFrame(
+        {
+            "ChargePeriodStart": np.datetime64("2024-01-01") + rng.integers(0, n_days, n),
+            "ProviderName": rng.choice(["AWS", "Google Cloud"], n),
+            "SubAccountId": rng.choice([f"acct-{i}" for i in range(9)], n),
+            "ServiceName": rng.choice(["EC2", "S3", "RDS", None], n),
+            "RegionId": rng.choice(["r1", "r2"], n),
+            "ResourceId": [f"res-{i}" for i in rng.integers(0, n_leaves, n)],
+            "BillingAccountId": "ba",
+            "EffectiveCost": rng.gamma(0.5, 30.0, n),
+        }
+    )
+
+
+def test_monitors_without_leaf_monitors_are_the_same_sums(monkeypatch) -> None:
+    """With leaf monitors off the monitors are summed block by block of leaves
+    (``series._monitors_by_block``); every monitor row equals, to the bit, the row the dense
+    path gives with leaf monitors on, whatever the block size (one leaf, a few, all)."""
+    frame = _many_leaves(300, 50, seed=5)
+    dense = prepare(frame, "EffectiveCost")
+    n_monitors = sum(m.column != LEAF for m in dense.monitors)
+    for cells in (1, 7 * 50, 1 << 22):
+        monkeypatch.setattr(series, "BLOCK_CELLS", cells)
+        blocks = prepare(frame, "EffectiveCost", leaf_monitors=False)
+        assert blocks.monitors == dense.monitors[:n_monitors]
+        np.testing.assert_array_equal(blocks.matrix, dense.matrix[:n_monitors])
+        assert (blocks.leaf_parent == -1).all() and len(blocks.leaf_parent) == n_monitors
+
+
+def test_leaf_monitors_off_never_hold_the_whole_leaf_matrix() -> None:
+    """A frame of 80,000 leaves × 400 days (a dense matrix of 256 MB; with leaf monitors on,
+    ``prepare`` peaks above 2 GB): with them off its peak traced allocation stays under half of
+    that one matrix (measured: 81 MB, most of it the leaf table and the long table)."""
+    frame = _many_leaves(80_000, 400, seed=6)
+    tracemalloc.start()
+    try:
+        prep = prepare(frame, "EffectiveCost", leaf_monitors=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(prep.leaves) > 60_000 and len(prep.days) == 400
+    assert peak < 80_000 * 400 * 8 / 2, peak

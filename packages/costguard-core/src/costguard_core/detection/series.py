@@ -231,13 +231,14 @@ def prepare(
     day_idx, kept = compress((day - first).astype(int), keep_gap_days)
     n_days = len(kept)
     long = _leaf_days(leaf_of_row, day_idx, cost, len(leaves), n_days)
-    spend, first_day = _leaf_matrix(long, len(leaves), n_days)
-    monitors, matrix = _monitors(leaves, spend, first_day, columns)
     if leaf_monitors:
+        spend, first_day = _leaf_matrix(long, len(leaves), n_days)
+        monitors, matrix = _monitors(leaves, spend, first_day, columns)
         monitors, matrix, parent, account = _leaf_monitors(
             leaves, spend, first_day, monitors, matrix
         )
     else:
+        monitors, matrix = _monitors_by_block(leaves, long, n_days, columns)
         parent = account = np.full(len(monitors), -1)
     return Prepared(
         days=first + kept,
@@ -325,6 +326,53 @@ def _monitors(
             Monitor(col, name, start) for name, start in zip(names, starts.tolist(), strict=True)
         )
         rows.append(block)
+    return monitors, np.vstack(rows)
+
+
+#: Cells of one dense block of leaves when leaf monitors are off (``_monitors_by_block``):
+#: 1 Mi floats, 8 MB.
+BLOCK_CELLS = 1 << 20
+
+
+def _monitors_by_block(
+    leaves: pd.DataFrame, long: _Long, n_days: int, columns: tuple[str, ...]
+) -> tuple[list[Monitor], np.ndarray]:
+    """``_monitors`` without the whole ``(n_leaves, n_days)`` matrix, for leaf monitors off: a
+    CUR with millions of per-request resource ids then needs memory for its monitors only.
+    Leaves are scattered into dense blocks of at most ``BLOCK_CELLS`` cells, in leaf order, and
+    each block's rows are added to its monitors' rows one after another, so every sum is the one
+    ``_monitors`` gives (the same additions in the same order)."""
+    n_leaves = len(leaves)
+    first = np.full(n_leaves, n_days)
+    np.minimum.at(first, long.leaf, long.day)
+    total = np.zeros((1, n_days))
+    groups = []  # (column, value names, value code per leaf or -1, running sums)
+    for col in columns:
+        values = leaves[col]
+        names = sorted(v for v in values.unique() if v is not None)
+        if names:
+            code = values.map({v: i for i, v in enumerate(names)}).fillna(-1).astype(int)
+            groups.append((col, names, code.to_numpy(), np.zeros((len(names), n_days))))
+    step = max(1, BLOCK_CELLS // max(n_days, 1))
+    for a in range(0, n_leaves, step):
+        b = min(a + step, n_leaves)
+        lo, hi = np.searchsorted(long.leaf, [a, b])
+        block = np.zeros((b - a, n_days))
+        block[long.leaf[lo:hi] - a, long.day[lo:hi]] = long.cost[lo:hi]
+        total = np.add.reduce(np.vstack([total, block]), axis=0, keepdims=True)
+        for _, _, code, sums in groups:
+            part = code[a:b]
+            np.add.at(sums, part[part >= 0], block[part >= 0])
+    monitors = [Monitor(None, None, 0)]
+    rows = [total]
+    for col, names, code, sums in groups:
+        starts = np.full(len(names), n_days)
+        np.minimum.at(starts, code[code >= 0], first[code >= 0])
+        sums[np.arange(n_days)[None, :] < starts[:, None]] = np.nan
+        monitors.extend(
+            Monitor(col, name, start) for name, start in zip(names, starts.tolist(), strict=True)
+        )
+        rows.append(sums)
     return monitors, np.vstack(rows)
 
 
