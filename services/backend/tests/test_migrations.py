@@ -121,3 +121,31 @@ def test_0004_hourly_up_and_down_keeps_data(empty_url):
     with engine.connect() as conn:
         assert "cost_hourly" in sa.inspect(conn).get_table_names()
     engine.dispose()
+
+
+def test_0005_monitor_source_up_and_down_keeps_the_document(empty_url):
+    """0004 → 0005 adds monitor_config.source (NULL for the stored document); back to 0004
+    drops it and keeps the document, who stored it and when."""
+    cfg = alembic_config(empty_url)
+    command.upgrade(cfg, "0004")
+    engine = make_engine(empty_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO monitor_config (id, document, updated_by, updated_at) VALUES"
+                ' (1, \'{"monitors": [{"dimension": "total"}]}\', \'admin\','
+                " '2026-12-01 00:00:00+00:00')"
+            )
+        )
+    command.upgrade(cfg, "0005")
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT source FROM monitor_config")).scalar() is None
+        conn.execute(sa.text("UPDATE monitor_config SET source = '# kept\nmonitors: []\n'"))
+    command.downgrade(cfg, "0004")
+    assert "source" not in _columns(engine, "monitor_config")
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT document, updated_by FROM monitor_config")).one()
+    assert "total" in str(row[0]) and row[1] == "admin"
+    command.upgrade(cfg, "head")
+    assert "source" in _columns(engine, "monitor_config")
+    engine.dispose()

@@ -70,6 +70,84 @@ def test_put_admin_only_and_validated(client, h):
     assert client.get("/api/v1/monitors", headers=h.auth("viewer")).json()["updated_by"] is None
 
 
+YAML_TEXT = """\
+# Monitors for the EU rollout (kept as written)
+monitors:
+  - dimension: total
+  - dimension: ServiceName   # per service
+    min_impact_usd: 50
+    combine: or
+  - {dimension: Tags.team, severity_tiers_usd: {medium: 200, high: 2000}}
+leaf_monitors: false
+"""
+
+
+def test_a_yaml_body_is_stored_with_its_text(client, h):
+    """``Content-Type: application/yaml``: the document is validated and stored, and the text
+    itself (comments, layout) comes back as ``source``; a later JSON save clears it; the audit
+    records documents either way."""
+    headers = h.auth("admin") | {"Content-Type": "application/yaml; charset=utf-8"}
+    put = client.put("/api/v1/monitors", content=YAML_TEXT.encode(), headers=headers)
+    assert put.status_code == 200, put.text
+    assert put.json()["document"] == DOC and put.json()["source"] == YAML_TEXT
+    got = client.get("/api/v1/monitors", headers=h.auth("viewer"))
+    assert got.json()["source"] == YAML_TEXT and got.json()["document"] == DOC
+    assert got.headers["ETag"] == put.headers["ETag"]
+    # A comment-only change is a new version (its own ETag).
+    edited = YAML_TEXT.replace("kept as written", "reviewed")
+    again = client.put("/api/v1/monitors", content=edited, headers=headers)
+    assert again.status_code == 200 and again.json()["source"] == edited
+    assert again.headers["ETag"] != put.headers["ETag"]
+    as_json = _put(client, h, DOC)
+    assert as_json.status_code == 200 and as_json.json()["source"] is None
+    assert [after for _, _, after in _changes(client, h)] == [DOC, DOC, DOC]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "field", "message"),
+    [
+        ("application/yaml", b"monitors:\n  - dimension: total\n   bad: 1\n", 422, "body",
+         "the YAML is not valid: line 3, column 4: expected <block end>"),
+        ("text/yaml", b"monitors:\n  - dimension: total\n    min_impact_usd: -1\n", 422,
+         "monitors[0].min_impact_usd", "greater than or equal to 0"),
+        ("application/x-yaml", b"- dimension: total\n", 422, "(document)", "a valid dictionary"),
+        ("application/yaml", b"monitors: [\xff]\n", 422, "body", "not UTF-8 text (byte 11)"),
+        ("text/plain", b"monitors: []\n", 415, None, "unsupported content type 'text/plain'"),
+    ],
+)  # fmt: skip
+def test_a_bad_yaml_body_is_refused_and_nothing_is_stored(
+    client, h, content_type, body, status, field, message
+):
+    headers = h.auth("admin") | {"Content-Type": content_type}
+    resp = client.put("/api/v1/monitors", content=body, headers=headers)
+    assert resp.status_code == status, resp.text
+    detail = resp.json()["detail"]
+    if field is not None:
+        assert detail["field"] == field and message in detail["message"], detail
+    else:
+        assert message in detail
+    stored = client.get("/api/v1/monitors", headers=h.auth("viewer")).json()
+    assert stored["updated_by"] is None and stored["source"] is None
+    assert _changes(client, h) == []
+
+
+def test_client_sends_text_as_yaml(client, h):
+    """``BackendClient.put_monitors`` with a ``str`` sends it as YAML; the text is kept."""
+
+    def relay(request: httpx.Request) -> httpx.Response:
+        resp = client.request(
+            request.method, str(request.url), content=request.content, headers=request.headers
+        )
+        return httpx.Response(resp.status_code, content=resp.content, headers=resp.headers)
+
+    backend = BackendClient(
+        "http://testserver", "dev-admin-key", transport=httpx.MockTransport(relay)
+    )
+    saved = backend.put_monitors(YAML_TEXT)
+    assert saved.source == YAML_TEXT and saved.document == DOC
+    assert backend.get_monitors().source == YAML_TEXT
+
+
 def _changes(client, h) -> list[tuple[str, object, object]]:
     """The audit trail of the monitors document: ``(actor, before, after)``, oldest first."""
     export = client.get("/api/v1/audit-events/export", headers=h.auth("admin")).text
@@ -271,3 +349,8 @@ def test_client_if_match(client, h):
     assert refused.value.detail["etag"] == saved.etag
     assert admin.get_monitors() == saved
     assert admin.put_monitors(DOC | {"leaf_monitors": True}).updated_by == "admin"
+
+
+def test_openapi_names_both_body_types(client):
+    body = client.get("/openapi.json").json()["paths"]["/api/v1/monitors"]["put"]["requestBody"]
+    assert set(body["content"]) == {"application/json", "application/yaml"}

@@ -112,10 +112,21 @@ def test_admin_saves_a_changed_document(admin: BackendClient) -> None:
     markdown = texts(at.markdown)
     assert any(m.startswith("leaf_percent_of: **resource**") for m in markdown)
     assert any(m.startswith("Last changed by **admin** on ") for m in markdown)
-    # The editor now shows what is stored (the backend keeps JSON: the comment is gone).
-    assert at.text_area(key=EDITOR).value == yaml.safe_dump(document, sort_keys=False)
+    # The editor shows the text as saved, comment included; so does a fresh page.
+    saved = "# RegionId for the EU rollout\n" + yaml.safe_dump(document, sort_keys=False)
+    assert stored.source == saved
+    assert at.text_area(key=EDITOR).value == saved
     ok(at.run())  # the message is shown once
     assert not at.success
+    assert monitors_page().text_area(key=EDITOR).value == saved
+
+
+def test_a_document_stored_as_json_is_shown_as_block_yaml(admin: BackendClient) -> None:
+    """A script's JSON ``PUT`` has no YAML text: the editor shows the document as YAML."""
+    document = {"monitors": [{"dimension": "total"}, {"dimension": "ServiceName"}]}
+    admin.put_monitors(document)
+    at = monitors_page()
+    assert at.text_area(key=EDITOR).value == yaml.safe_dump(document, sort_keys=False)
 
 
 def test_bad_document_names_the_field_and_changes_nothing(admin: BackendClient) -> None:

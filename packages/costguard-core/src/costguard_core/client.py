@@ -214,15 +214,22 @@ class BackendClient:
         return MonitorConfigPublic.model_validate(self._request("GET", "/api/v1/monitors"))
 
     def put_monitors(
-        self, document: dict[str, Any], *, if_match: str | None = None
+        self, document: dict[str, Any] | str, *, if_match: str | None = None
     ) -> MonitorConfigPublic:
-        """Replace the monitors document (admin); answers it with its new ``etag``. 422
-        ``BackendError`` naming the bad field; with ``if_match`` (the ``etag`` read), 412
+        """Replace the monitors document (admin); answers it with its new ``etag``. A ``str`` is
+        sent as YAML text (``application/yaml``), which the backend keeps as ``source``
+        (comments included); a dict as JSON. 422 ``BackendError`` naming the bad field
+        (``body`` for YAML that does not parse); with ``if_match`` (the ``etag`` read), 412
         ``BackendError`` (``{"error": "precondition_failed", "updated_by", "updated_at",
         "etag", "message"}``) when someone stored another version since, and nothing is stored.
         Without it the last save wins: pass it whenever the document was read first."""
         headers = {} if if_match is None else {"If-Match": if_match}
-        data = self._request("PUT", "/api/v1/monitors", json=document, headers=headers)
+        if isinstance(document, str):
+            headers["Content-Type"] = "application/yaml"
+            body: dict[str, Any] = {"content": document.encode("utf-8")}
+        else:
+            body = {"json": document}
+        data = self._request("PUT", "/api/v1/monitors", headers=headers, **body)
         return MonitorConfigPublic.model_validate(data)
 
 

@@ -306,6 +306,10 @@ class MonitorConfigPublic(BaseModel):
     ``If-Match`` so a ``PUT`` cannot overwrite a change made since (412 instead)."""
 
     document: dict[str, Any]
+    #: The YAML text the document was last stored as (``PUT`` with ``Content-Type:
+    #: application/yaml``), comments and layout kept; None when it was stored as JSON (or is
+    #: the built-in default, or the backend predates it).
+    source: str | None = None
     updated_by: str | None = None
     updated_at: datetime | None = None
     etag: str | None = None

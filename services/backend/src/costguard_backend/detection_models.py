@@ -5,7 +5,8 @@ monitors document.
   ``planned_activity``, AWS Cost Anomaly Detection's three); an anomaly can collect several
   answers, the detector reads them all (``GET /api/v1/feedback``).
 - ``monitor_config``: a single row (``id`` 1) holding the monitors document as JSON (the
-  ``costguard_core.detection.monitors`` shape), who stored it and when (UTC).
+  ``costguard_core.detection.monitors`` shape), the YAML text it was sent as (``source``,
+  comments kept; NULL when sent as JSON), who stored it and when (UTC).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from costguard_core import models as wire
 from sqlmodel import Field, SQLModel
 
@@ -45,5 +47,6 @@ class MonitorConfig(SQLModel, table=True):
 
     id: int = Field(default=MONITOR_CONFIG_ID, primary_key=True)
     document: dict[str, Any] = Field(sa_type=JSONDoc)
+    source: str | None = Field(default=None, sa_type=sa.Text)
     updated_by: str = Field(max_length=200)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -138,11 +138,11 @@ def get_monitors(api_key: str) -> MonitorConfigPublic:
 
 
 def put_monitors(
-    api_key: str, document: dict[str, Any], *, if_match: str | None
+    api_key: str, document: dict[str, Any] | str, *, if_match: str | None
 ) -> MonitorConfigPublic:
     """``PUT /api/v1/monitors`` (admin only): replace the whole document if the stored version's
     ETag is still ``if_match`` (``None``: whatever is stored); answers what was stored, with its
-    new ``etag``.
+    new ``etag``. A ``str`` is the document's YAML text, stored as its ``source`` (comments kept).
 
     Raises ``BackendError`` (422 whose detail is ``{"field", "message"}`` for a bad document; 412
     whose detail names ``updated_by``/``updated_at`` when someone stored another version since;

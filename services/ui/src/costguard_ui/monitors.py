@@ -1,10 +1,13 @@
 """The monitors editor (admin only): the stored document as YAML in a text area, and Save.
 
 Save parses the YAML here (a syntax error is reported with its line and nothing is sent), then
-``PUT``s the whole document; the backend validates it and refuses a bad one with 422 naming the
-field, storing nothing. Like :mod:`costguard_ui.review`, Save is a button callback that leaves a
-one-shot message (:func:`costguard_ui.session.flash`) and, with no login (a stale tab), returns
-without calling the API. The text the admin typed stays in the editor after a refusal.
+``PUT``s the text as ``application/yaml``; the backend validates the document and refuses a bad
+one with 422 naming the field, storing nothing, and keeps the text as the version's ``source``,
+so the editor shows what the admin saved, comments and layout included. A document stored as
+JSON (by a script) is shown as block YAML. Like :mod:`costguard_ui.review`, Save is a button
+callback that leaves a one-shot message (:func:`costguard_ui.session.flash`) and, with no login
+(a stale tab), returns without calling the API. The text the admin typed stays in the editor
+after a refusal.
 
 The editor remembers the ETag of the version it loaded (:data:`ETAG`) and Save sends it as
 ``If-Match``: when another admin stored a version since, the backend answers 412 and stores
@@ -60,7 +63,9 @@ def save() -> None:
         session.flash("error", f"{NOT_SENT}: the document must be a mapping with `monitors:`.")
         return
     try:
-        saved = backend.put_monitors(login.api_key, document, if_match=st.session_state.get(ETAG))
+        saved = backend.put_monitors(
+            login.api_key, st.session_state[EDITOR], if_match=st.session_state.get(ETAG)
+        )
     except BackendError as exc:
         if exc.status_code == 412:
             st.session_state[CONFLICT] = True
@@ -97,8 +102,9 @@ def reload() -> None:
 
 
 def load(stored: MonitorConfigPublic) -> None:
-    """Put ``stored`` in the editor, with the ETag Save will send as ``If-Match``."""
-    st.session_state[EDITOR] = as_yaml(stored.document)
+    """Put ``stored`` in the editor (the YAML text it was saved as, else its document as block
+    YAML), with the ETag Save will send as ``If-Match``."""
+    st.session_state[EDITOR] = stored.source if stored.source else as_yaml(stored.document)
     st.session_state[ETAG] = stored.etag
     st.session_state.pop(CONFLICT, None)
 
@@ -115,9 +121,9 @@ def editor(login: auth.Login) -> None:
             session.backend_failure(exc)
             return
     st.caption(
-        "Save replaces the whole document (stored as JSON: YAML comments are not kept). Fields "
-        "and dimensions: config/monitors.example.yaml; an unset (null) value uses the detector "
-        "default."
+        "Save replaces the whole document; the text is kept as you wrote it, comments "
+        "included. Fields and dimensions: config/monitors.example.yaml; an unset (null) value "
+        "uses the detector default."
     )
     st.text_area("Monitors document (YAML)", key=EDITOR, height=420)
     st.button("Save", key="monitors-save", type="primary", on_click=save)

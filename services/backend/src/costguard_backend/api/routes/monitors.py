@@ -9,10 +9,15 @@ are watched, per-monitor thresholds and severity tiers; shape in
   ``updated_at``; the built-in default has its own. With ``If-None-Match`` naming the current
   version (RFC 9110 weak comparison; a list, or ``*``) the answer is 304 Not Modified with the
   ``ETag`` and no body, so a poller re-reads the document only when it changed.
-- ``PUT``: admin only. Body = the document as JSON, validated with ``parse_monitors``; a bad
-  document is answered 422 naming the field (``monitors[1].min_impact_usd``) and nothing is
-  stored. The change is audited (``monitor_config`` / ``update``, with before and after) in the
-  same transaction; the answer carries the new ``ETag``.
+- ``PUT``: admin only. Body = the document as JSON, or as YAML text (``Content-Type:
+  application/yaml``; also ``application/x-yaml``, ``text/yaml``, ``text/x-yaml``), validated
+  with ``parse_monitors``; a bad document is answered 422 naming the field
+  (``monitors[1].min_impact_usd``; YAML that does not parse: ``body``, with line and column)
+  and nothing is stored; any other content type is answered 415. A YAML body is stored as
+  given beside its document (``source``: comments and layout kept, so the dashboard editor
+  shows the text the admin saved); a JSON body clears it. The change is audited
+  (``monitor_config`` / ``update``, with the documents before and after) in the same
+  transaction; the answer carries the new ``ETag``.
 
   Clients should send ``If-Match: <the ETag they read>`` (RFC 9110; a list of tags, or ``*`` for
   any version). When it does not match the stored version, the answer is 412
@@ -32,10 +37,11 @@ from functools import partial
 from typing import Annotated, Any
 
 import sqlalchemy as sa
+import yaml
 from costguard_core.detection.monitors import DEFAULT_MONITORS, parse_monitors
 from costguard_core.errors import InputError
 from costguard_core.models import MonitorConfigPublic
-from fastapi import APIRouter, Body, Depends, Header, Response
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -53,6 +59,7 @@ IfMatch = Annotated[
     str | None,
     Header(description="The ETag of the version being replaced (from GET); 412 if stale."),
 ]
+ContentType = Annotated[str | None, Header(description="application/json or application/yaml.")]
 IfNoneMatch = Annotated[
     str | None,
     Header(description="ETags the caller holds; 304 Not Modified if one is the current version."),
@@ -64,7 +71,10 @@ def _public(row: MonitorConfig | None) -> MonitorConfigPublic:
         public = MonitorConfigPublic(document=DEFAULT_MONITORS.model_dump(mode="json"))
     else:
         public = MonitorConfigPublic(
-            document=row.document, updated_by=row.updated_by, updated_at=row.updated_at
+            document=row.document,
+            source=row.source,
+            updated_by=row.updated_by,
+            updated_at=row.updated_at,
         )
     return public.model_copy(update={"etag": _etag(public)})
 
@@ -106,9 +116,38 @@ def _locked(session: Session) -> MonitorConfig | None:
     return session.get(MonitorConfig, MONITOR_CONFIG_ID, with_for_update=True)
 
 
+#: Media types of a YAML body (RFC 9512's ``application/yaml`` and the older spellings).
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
+
+
+def _yaml_document(body: bytes, content_type: str | None) -> tuple[Any, str]:
+    """``(document, source)`` of a non-JSON body (FastAPI hands it over as bytes). Raises
+    ``HTTPException`` 415 unless ``content_type`` is a YAML type, ``FieldError`` (``body``) for
+    text that is not UTF-8 or does not parse, naming line and column."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media not in YAML_TYPES:
+        raise HTTPException(
+            status_code=415,
+            detail=f"unsupported content type {media or '(none)'!r}: send application/json "
+            "or application/yaml",
+        )
+    try:
+        source = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FieldError("body", f"the YAML is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return yaml.safe_load(source), source
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = "" if mark is None else f"line {mark.line + 1}, column {mark.column + 1}: "
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FieldError("body", f"the YAML is not valid: {where}{problem}") from None
+
+
 def _replace(
     session: Session,
     document: dict[str, Any],
+    source: str | None,
     *,
     if_match: str | None,
     actor: str,
@@ -117,7 +156,8 @@ def _replace(
 ) -> MonitorConfig:
     """Check ``if_match`` against the locked row, then store ``document`` and its audit event
     and commit. Raises ``PreconditionFailed`` (after rolling back) on a stale ``if_match``, and
-    ``IntegrityError`` when a concurrent first save inserted the row first."""
+    ``IntegrityError`` when a concurrent first save inserted the row first. ``source``: the
+    YAML text the document was sent as, or None (sent as JSON)."""
     row = _locked(session)
     current = _public(row)
     etag = _tag(current)
@@ -131,9 +171,12 @@ def _replace(
         )
     before = None if row is None else row.document
     if row is None:
-        row = MonitorConfig(id=MONITOR_CONFIG_ID, document=document, updated_by=actor)
+        row = MonitorConfig(
+            id=MONITOR_CONFIG_ID, document=document, source=source, updated_by=actor
+        )
     else:
-        row.document, row.updated_by, row.updated_at = document, actor, utcnow()
+        row.document, row.source = document, source
+        row.updated_by, row.updated_at = actor, utcnow()
     session.add(row)
     record_audit(
         session,
@@ -167,7 +210,19 @@ def get_monitors(
     return stored
 
 
-@router.put("", response_model=MonitorConfigPublic)
+@router.put(
+    "",
+    response_model=MonitorConfigPublic,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/yaml": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def put_monitors(
     document: Annotated[Any, Body()],
     session: SessionDep,
@@ -176,9 +231,14 @@ def put_monitors(
     request_id: RequestIdDep,
     response: Response,
     if_match: IfMatch = None,
+    content_type: ContentType = None,
 ) -> MonitorConfigPublic:
-    """Replace the document; 422 ``invalid_field`` naming the first bad field (``message``
-    lists every problem, one per line); 412 ``precondition_failed`` when ``If-Match`` is stale."""
+    """Replace the document (JSON, or YAML text kept as ``source``); 422 ``invalid_field``
+    naming the first bad field (``message`` lists every problem, one per line); 412
+    ``precondition_failed`` when ``If-Match`` is stale; 415 for a body neither JSON nor YAML."""
+    source = None
+    if isinstance(document, bytes):  # not JSON: FastAPI passes the raw body
+        document, source = _yaml_document(document, content_type)
     try:
         parse_monitors(document)
     except InputError as exc:
@@ -188,6 +248,7 @@ def put_monitors(
         _replace,
         session,
         document,
+        source,
         if_match=if_match,
         actor=principal.name,
         request_id=request_id,
