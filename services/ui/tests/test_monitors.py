@@ -213,9 +213,9 @@ def test_save_over_another_admins_change_is_refused_then_reload_and_save(
 
     edit(at, mine)
     [error] = texts(at.error)
-    minute = f"{alices.updated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    second = f"{alices.updated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
     assert error == (
-        f"Not saved: the monitors were changed by **alice** at {minute} since you opened them; "
+        f"Not saved: the monitors were changed by **alice** at {second} since you opened them; "
         "your text is kept — copy it, press Reload to load theirs."
     )
     assert not at.success

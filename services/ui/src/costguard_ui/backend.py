@@ -22,7 +22,7 @@ from costguard_core.models import (
     MonitorConfigPublic,
 )
 
-from costguard_ui.tables import utc_minute
+from costguard_ui.tables import utc_second
 
 DEFAULT_BACKEND_URL = "http://127.0.0.1:8000"
 FeedbackKind = Literal["accurate", "not_an_issue", "planned_activity"]
@@ -177,12 +177,12 @@ def describe_monitors_error(exc: BackendError) -> str:
 
 
 def _changed_since(detail: dict[str, Any]) -> str:
-    """``the monitors were changed by **alice** at 2024-03-02 04:00 UTC`` from a 412's detail
+    """``the monitors were changed by **alice** at 2024-03-02 04:00:17 UTC`` from a 412's detail
     (``updated_by``/``updated_at`` of the stored version)."""
     who, at = detail.get("updated_by"), detail.get("updated_at")
     if who is None:
         return "the stored monitors are not the version you opened"
-    when = f" at {utc_minute(datetime.fromisoformat(at))}" if at else ""
+    when = f" at {utc_second(datetime.fromisoformat(at))}" if at else ""
     return f"the monitors were changed by **{who}**{when}"
 
 

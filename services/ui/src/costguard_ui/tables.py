@@ -82,6 +82,13 @@ def utc_minute(at: datetime) -> str:
     return f"{utc:%Y-%m-%d %H:%M} UTC"
 
 
+def utc_second(at: datetime) -> str:
+    """``2024-03-02 04:00:17 UTC`` (as :func:`utc_minute`, to the second: two saves within one
+    minute read apart)."""
+    utc = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    return f"{utc:%Y-%m-%d %H:%M:%S} UTC"
+
+
 def raised_text(anomaly: AnomalyPublic) -> str:
     """``raised 2024-03-02 04:00 UTC (hourly)`` for an anomaly found on hourly rows (its
     ``detected_at``: the end of the first hour whose data showed it, see :func:`utc_minute`),
