@@ -290,9 +290,29 @@ def _leaf_matrix(long: _Long, n_leaves: int, n_days: int) -> tuple[np.ndarray, n
     spend = np.zeros((n_leaves, n_days))
     # One entry per (leaf, day) in ``long``: assigned, not summed.
     spend[long.leaf, long.day] = long.cost
+    return spend, _first_days(long, n_leaves, n_days)
+
+
+def _first_days(long: _Long, n_leaves: int, n_days: int) -> np.ndarray:
+    """Each leaf's first day with a row (``n_days`` for none)."""
     first = np.full(n_leaves, n_days)
     np.minimum.at(first, long.leaf, long.day)
-    return spend, first
+    return first
+
+
+def _value_codes(values: pd.Series) -> tuple[list, np.ndarray]:
+    """A column's distinct values, sorted (missing left out), and each leaf's index among them
+    (-1 for a missing value)."""
+    names = sorted(v for v in values.unique() if v is not None)
+    code = values.map({v: i for i, v in enumerate(names)}).fillna(-1).astype(int).to_numpy()
+    return names, code
+
+
+def _value_monitors(col: str, names: list, starts: np.ndarray, sums: np.ndarray) -> list[Monitor]:
+    """One monitor per value of ``col`` starting on ``starts``; ``sums`` (its rows) get NaN
+    before each start, in place."""
+    sums[np.arange(sums.shape[1])[None, :] < starts[:, None]] = np.nan
+    return [Monitor(col, name, start) for name, start in zip(names, starts.tolist(), strict=True)]
 
 
 def _monitors(
@@ -301,13 +321,10 @@ def _monitors(
     """Total spend and one monitor per value of each column: the sum of its leaves' rows of
     ``spend``, added in leaf order (so each day's sum is the one a running total over the long
     table gives), NaN before its first leaf's first day."""
-    n_days = spend.shape[1]
     monitors = [Monitor(None, None, 0)]
     rows = [np.add.reduce(spend, axis=0)[None, :]]
     for col in columns:
-        values = leaves[col]
-        names = sorted(v for v in values.unique() if v is not None)
-        code = values.map({v: i for i, v in enumerate(names)}).fillna(-1).astype(int).to_numpy()
+        names, code = _value_codes(leaves[col])
         if not names:
             continue
         order = np.argsort(code, kind="stable")
@@ -321,10 +338,7 @@ def _monitors(
         for i in np.flatnonzero(ends - bounds > 2).tolist():
             block[i] = np.add.reduce(by_value[bounds[i] : ends[i]], axis=0)
         starts = np.minimum.reduceat(first[order], bounds)
-        block[np.arange(n_days)[None, :] < starts[:, None]] = np.nan
-        monitors.extend(
-            Monitor(col, name, start) for name, start in zip(names, starts.tolist(), strict=True)
-        )
+        monitors.extend(_value_monitors(col, names, starts, block))
         rows.append(block)
     return monitors, np.vstack(rows)
 
@@ -343,16 +357,13 @@ def _monitors_by_block(
     each block's rows are added to its monitors' rows one after another, so every sum is the one
     ``_monitors`` gives (the same additions in the same order)."""
     n_leaves = len(leaves)
-    first = np.full(n_leaves, n_days)
-    np.minimum.at(first, long.leaf, long.day)
+    first = _first_days(long, n_leaves, n_days)
     total = np.zeros((1, n_days))
     groups = []  # (column, value names, value code per leaf or -1, running sums)
     for col in columns:
-        values = leaves[col]
-        names = sorted(v for v in values.unique() if v is not None)
+        names, code = _value_codes(leaves[col])
         if names:
-            code = values.map({v: i for i, v in enumerate(names)}).fillna(-1).astype(int)
-            groups.append((col, names, code.to_numpy(), np.zeros((len(names), n_days))))
+            groups.append((col, names, code, np.zeros((len(names), n_days))))
     step = max(1, BLOCK_CELLS // max(n_days, 1))
     for a in range(0, n_leaves, step):
         b = min(a + step, n_leaves)
@@ -368,10 +379,7 @@ def _monitors_by_block(
     for col, names, code, sums in groups:
         starts = np.full(len(names), n_days)
         np.minimum.at(starts, code[code >= 0], first[code >= 0])
-        sums[np.arange(n_days)[None, :] < starts[:, None]] = np.nan
-        monitors.extend(
-            Monitor(col, name, start) for name, start in zip(names, starts.tolist(), strict=True)
-        )
+        monitors.extend(_value_monitors(col, names, starts, sums))
         rows.append(sums)
     return monitors, np.vstack(rows)
 
