@@ -173,6 +173,21 @@ def new_action(client: TestClient, anomaly_id: str = "anom-1") -> dict[str, Any]
     return resp.json()
 
 
+def api_client(client: TestClient, api_key: str) -> Any:
+    """A ``costguard_core.client.BackendClient`` with ``api_key`` whose requests the real app
+    answers through ``client`` (the TestClient's transport is not httpx's sync one)."""
+    import httpx
+    from costguard_core.client import BackendClient
+
+    def relay(request: httpx.Request) -> httpx.Response:
+        resp = client.request(
+            request.method, str(request.url), content=request.content, headers=request.headers
+        )
+        return httpx.Response(resp.status_code, content=resp.content, headers=resp.headers)
+
+    return BackendClient("http://testserver", api_key, transport=httpx.MockTransport(relay))
+
+
 def days(start: str, n: int) -> list[str]:
     first = date.fromisoformat(start).toordinal()
     return [date.fromordinal(first + i).isoformat() for i in range(n)]
@@ -297,6 +312,7 @@ def h() -> SimpleNamespace:
         action_body=action_body,
         new_action=new_action,
         days=days,
+        api_client=api_client,
         Recorder=Recorder,
         make_settings=make_settings,
         WEBHOOK_SECRET=WEBHOOK_SECRET,

@@ -72,22 +72,10 @@ def test_feedback_roles_and_errors(client, h):
 
 
 def test_client_methods_round_trip(client, h):
-    import httpx
-    from costguard_core.client import BackendClient, BackendError
+    from costguard_core.client import BackendError
 
-    def relay(request: httpx.Request) -> httpx.Response:
-        # The real app answers through the TestClient (its transport is not httpx's sync one).
-        resp = client.request(
-            request.method, str(request.url), content=request.content, headers=request.headers
-        )
-        return httpx.Response(resp.status_code, content=resp.content, headers=resp.headers)
-
-    agent = BackendClient(
-        "http://testserver", "dev-agent-key", transport=httpx.MockTransport(relay)
-    )
-    admin = BackendClient(
-        "http://testserver", "dev-admin-key", transport=httpx.MockTransport(relay)
-    )
+    agent = h.api_client(client, "dev-agent-key")
+    admin = h.api_client(client, "dev-admin-key")
     assert client.post(
         "/api/v1/anomalies", json=h.anomaly_body(), headers=h.auth("agent")
     ).is_success

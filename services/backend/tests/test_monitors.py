@@ -10,13 +10,12 @@ import threading
 import time
 from datetime import datetime
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from costguard_backend.api.routes import monitors as monitors_route
 from costguard_backend.core.sqltypes import utcnow
 from costguard_backend.detection_models import MonitorConfig
-from costguard_core.client import BackendClient, BackendError
+from costguard_core.client import BackendError
 from sqlmodel import Session
 
 DOC = {
@@ -133,16 +132,7 @@ def test_a_bad_yaml_body_is_refused_and_nothing_is_stored(
 
 def test_client_sends_text_as_yaml(client, h):
     """``BackendClient.put_monitors`` with a ``str`` sends it as YAML; the text is kept."""
-
-    def relay(request: httpx.Request) -> httpx.Response:
-        resp = client.request(
-            request.method, str(request.url), content=request.content, headers=request.headers
-        )
-        return httpx.Response(resp.status_code, content=resp.content, headers=resp.headers)
-
-    backend = BackendClient(
-        "http://testserver", "dev-admin-key", transport=httpx.MockTransport(relay)
-    )
+    backend = h.api_client(client, "dev-admin-key")
     saved = backend.put_monitors(YAML_TEXT)
     assert saved.source == YAML_TEXT and saved.document == DOC
     assert backend.get_monitors().source == YAML_TEXT
@@ -328,16 +318,7 @@ def _until_blocked(engine: sa.Engine) -> None:
 def test_client_if_match(client, h):
     """``BackendClient``: ``etag`` read with the document, ``if_match=`` sent as If-Match, a
     stale one raised as a 412 ``BackendError``; without it, the last save wins."""
-
-    def relay(request: httpx.Request) -> httpx.Response:
-        resp = client.request(
-            request.method, str(request.url), content=request.content, headers=request.headers
-        )
-        return httpx.Response(resp.status_code, content=resp.content, headers=resp.headers)
-
-    admin = BackendClient(
-        "http://testserver", "dev-admin-key", transport=httpx.MockTransport(relay)
-    )
+    admin = h.api_client(client, "dev-admin-key")
     opened = admin.get_monitors()
     assert opened.etag == client.get("/api/v1/monitors", headers=h.auth("viewer")).headers["ETag"]
     saved = admin.put_monitors(DOC, if_match=opened.etag)
