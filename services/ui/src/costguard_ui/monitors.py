@@ -23,6 +23,7 @@ import httpx
 import streamlit as st
 import yaml
 from costguard_core.client import BackendError
+from costguard_core.detection.monitors import yaml_problem
 from costguard_core.models import MonitorConfigPublic
 
 from costguard_ui import auth, backend, session
@@ -38,15 +39,6 @@ NOT_SENT = "Not saved, nothing sent"
 def as_yaml(document: dict[str, Any]) -> str:
     """The document as block YAML, keys in the stored order."""
     return yaml.safe_dump(document, sort_keys=False)
-
-
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """``line 3, column 4: expected <block end>, but found '<block mapping start>'`` (1-based,
-    where the parser noticed the problem), or PyYAML's own text when it gives no position."""
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
-    return str(exc)
 
 
 def save() -> None:

@@ -139,6 +139,15 @@ def parse_monitors(document: Any, source: str = "monitors") -> MonitorsConfig:
         raise InputError(error_text(err), path=source) from None
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """``line 3, column 4: expected <block end>, but found '<block mapping start>'`` (1-based,
+    where the parser noticed the problem), or PyYAML's own text when it gives no position."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    return str(exc)
+
+
 def load_monitors(path: str | Path) -> MonitorsConfig:
     """Read a YAML (or JSON) monitors file. Raises ``InputError`` naming the file and field."""
     text = Path(path).read_text(encoding="utf-8")

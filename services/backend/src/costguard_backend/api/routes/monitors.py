@@ -38,7 +38,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 import yaml
-from costguard_core.detection.monitors import DEFAULT_MONITORS, parse_monitors
+from costguard_core.detection.monitors import DEFAULT_MONITORS, parse_monitors, yaml_problem
 from costguard_core.errors import InputError
 from costguard_core.models import MonitorConfigPublic
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
@@ -138,10 +138,7 @@ def _yaml_document(body: bytes, content_type: str | None) -> tuple[Any, str]:
     try:
         return yaml.safe_load(source), source
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = "" if mark is None else f"line {mark.line + 1}, column {mark.column + 1}: "
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise FieldError("body", f"the YAML is not valid: {where}{problem}") from None
+        raise FieldError("body", f"the YAML is not valid: {yaml_problem(exc)}") from None
 
 
 def _replace(
