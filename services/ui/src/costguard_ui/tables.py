@@ -76,17 +76,16 @@ def top_root_cause(causes: list[RootCause]) -> str:
     return f"{where} ({top.share:.0%})"
 
 
-def utc_minute(at: datetime) -> str:
+def utc_minute(at: datetime, pattern: str = "%Y-%m-%d %H:%M") -> str:
     """``2024-03-02 04:00 UTC``; a naive value is read as UTC, as the backend stores it."""
     utc = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    return f"{utc:%Y-%m-%d %H:%M} UTC"
+    return f"{utc.strftime(pattern)} UTC"
 
 
 def utc_second(at: datetime) -> str:
     """``2024-03-02 04:00:17 UTC`` (as :func:`utc_minute`, to the second: two saves within one
     minute read apart)."""
-    utc = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    return f"{utc:%Y-%m-%d %H:%M:%S} UTC"
+    return utc_minute(at, "%Y-%m-%d %H:%M:%S")
 
 
 def raised_text(anomaly: AnomalyPublic) -> str:
