@@ -120,7 +120,7 @@ def test_pass_raises_the_loop_saturday_morning_once(backend):
     assert [a.id for a in again] == [posted.id] and list(backend.anomalies) == [posted.id]
     # Hourly rows were read from report_from (the day before the newest) minus the look-back.
     since = datetime.fromisoformat(backend.hourly_queries[0]["since"])
-    assert since == datetime.combine(SAT, datetime.min.time(), UTC) - timedelta(days=1 + 266)
+    assert since == datetime.combine(SAT, datetime.min.time(), UTC) - timedelta(days=1 + 294)
 
 
 def test_pass_leaves_out_an_incident_stored_under_another_id(backend):

@@ -350,11 +350,14 @@ def catch_up_offset(
     z: np.ndarray,
     judged: np.ndarray,
     config: DetectorConfig,
+    missing: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per series and day d, the shortfall (USD, ≤ 0) of the run of clear-shortfall days that
     ends the day before d (at most ``CATCH_UP_DAYS``; see ``CATCH_UP``); 0 where there is none.
     ``y``, ``excess`` and ``z`` are ``(n_series, n_days)`` spend, excess over expected (USD)
-    and robust z; ``judged`` marks the days a decision is made on. Days before d only."""
+    and robust z; ``judged`` marks the days a decision is made on. ``missing`` (USD, > 0 on an
+    export gap's days, ``exportgaps``): such a day is a shortfall of that much whatever its z
+    (its spend was filled in, so its own excess says nothing). Days before d only."""
     n_days = y.shape[1]
     window = config.tail_window_days
     # Not on/off before the day (``tails.on_level``'s share, of the days the window holds).
@@ -363,6 +366,9 @@ def catch_up_offset(
     )
     with np.errstate(invalid="ignore"):
         short = judged & steady & (excess < 0) & (z < -CATCH_UP * config.z_threshold)
+    if missing is not None:
+        short |= missing > 0
+        excess = np.where(missing > 0, -missing, excess)
     offset = np.zeros(y.shape)
     run = np.ones(y.shape, dtype=bool)
     for k in range(1, CATCH_UP_DAYS + 1):
@@ -386,6 +392,7 @@ def _evaluate_chunk(
     replaced: np.ndarray | None,
     single_factor: np.ndarray | None,
     leaf: bool = False,
+    missing: np.ndarray | None = None,
 ) -> Evaluation:
     base = baseline(y, config, days)
     exp, scale = base.expected, base.scale
@@ -402,7 +409,7 @@ def _evaluate_chunk(
         z = excess / floored
         # A day making up for a clear shortfall just before it (a billing export's missing
         # day, then both days' charges) is judged net of that shortfall (session 20).
-        net = excess + catch_up_offset(y, excess, z, judged, config)
+        net = excess + catch_up_offset(y, excess, z, judged, config, missing)
         z_net = net / floored
         big = judged & (net > 0) & size_ok(net, pct_ref, config)
         moderate = big & (z_net > config.z_threshold * TWO_DAY_FIRST)
@@ -453,7 +460,10 @@ def _evaluate_chunk(
         # window's largest excess as its second largest, and at least DRIFT_RISING_DAYS of
         # the w days must be above expected. Before, one heavy-tailed excursion followed by a
         # mildly raised day read as a drift, and a drift run skips the single-day checks.
-        mean_excess = drift_mean(excess, w)
+        # An export gap's day counts as the shortfall it was, so a gap and the day carrying
+        # its charges cancel in the window as they did in the raw rows.
+        w_excess = excess if missing is None else np.where(missing > 0, -missing, excess)
+        mean_excess = drift_mean(w_excess, w)
         mean_exp = mean_to_date(pct_ref, w)
         before = _lagged(floored, w)
         # The mean of w days of AR(1) noise varies √((1 + ρ)/(1 − ρ)) times as much as that of
@@ -466,7 +476,7 @@ def _evaluate_chunk(
             & (excess / before > config.drift_z)
             & (mean_excess / before > config.drift_z * inflation)
             & size_ok(mean_excess, mean_exp, config)
-            & (rising_days(excess, w) >= min(DRIFT_RISING_DAYS, w))
+            & (rising_days(w_excess, w) >= min(DRIFT_RISING_DAYS, w))
         )
     # New spend: a series that appeared after the data's first min_history_days days has no
     # baseline yet; its whole spend is excess, flagged once it has lasted two days.
@@ -499,6 +509,7 @@ def evaluate(
     replaced: np.ndarray | None = None,
     single_factor: np.ndarray | None = None,
     leaf: bool = False,
+    missing: np.ndarray | None = None,
 ) -> Evaluation:
     """Judge every day of every series; rows are processed in chunks to bound memory.
 
@@ -511,6 +522,8 @@ def evaluate(
     ``single_factor`` (≥ 1; per day, ``pooled.pooled_factor``, or per row and day,
     ``pooled.account_factors``) multiplies ``single_day_z``. ``leaf``: the rows are leaf
     monitors (one resource each), which the three-day rule (``THREE_DAY``) applies to.
+    ``missing`` (same shape, USD): what an export gap did not show (``exportgaps``), which the
+    days after it are judged net of (``catch_up_offset``).
     """
 
     def part(a: np.ndarray | None, i: int) -> np.ndarray | None:
@@ -530,6 +543,7 @@ def evaluate(
             part(replaced, i),
             factor_part(i),
             leaf,
+            part(missing, i),
         )
         for i in range(0, len(y), CHUNK_ROWS)
     ]

@@ -15,6 +15,7 @@ import pandas as pd
 from costguard_core.detection.attribution import drivers, leaf_z, lingering_excess, root_causes
 from costguard_core.detection.baseline import Evaluation
 from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.exportgaps import fill_export_gaps
 from costguard_core.detection.feedback import suppressed, z_multipliers
 from costguard_core.detection.gaps import incident_memory_days, lookback_days
 from costguard_core.detection.monitors import DEFAULT_MONITORS, MonitorsConfig
@@ -219,6 +220,7 @@ def detect(
     prep = prepare(
         frame, cost_column, lookback_days(config), monitors.columns, monitors.leaf_monitors
     )
+    prep = fill_export_gaps(prep, config)
     configs, enabled = row_configs(prep, config, monitors, z_multipliers(feedback))
     # Without since the screen still applies from day 0: it only skips series that can never
     # be flagged, which on long, mostly idle histories is most of them.

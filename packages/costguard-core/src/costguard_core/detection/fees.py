@@ -15,6 +15,22 @@ MONTH_END_DAYS = 3
 RELATIVE_FLOOR = 0.1
 
 
+def _in_month(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per date (``datetime64[D]``): its month, day of the month (1-based) and days to the
+    month's last day (0 on it)."""
+    month = days.astype("datetime64[M]")
+    dom = (days - month.astype("datetime64[D]")).astype(np.int64) + 1
+    from_end = ((month + 1).astype("datetime64[D]") - days).astype(np.int64) - 1
+    return month, dom, from_end
+
+
+def month_charge_days(days: np.ndarray) -> np.ndarray:
+    """Per date, whether it is one of a month's first ``MONTH_START_DAYS`` or last
+    ``MONTH_END_DAYS`` days, on which ``month_start_fees`` expects month charges."""
+    _, dom, from_end = _in_month(days.astype("datetime64[D]"))
+    return (dom <= MONTH_START_DAYS) | (from_end < MONTH_END_DAYS)
+
+
 @functools.lru_cache(maxsize=8)
 def _fee_pairs(day_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
     """``(i, prev)`` column pairs of ``month_start_fees``: day i is one of a month's first
@@ -23,10 +39,8 @@ def _fee_pairs(day_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
     dates, since every chunk of rows of one run shares them; vectorised (session 9: the
     per-day loop over pandas Timestamps was ~5 % of an incremental run)."""
     days = np.frombuffer(day_bytes, dtype="datetime64[D]")
-    month = days.astype("datetime64[M]")
+    month, dom, from_end = _in_month(days)
     first = month.astype("datetime64[D]")
-    dom = (days - first).astype(np.int64) + 1  # day of the month, 1-based
-    from_end = ((month + 1).astype("datetime64[D]") - days).astype(np.int64) - 1  # 0: last day
     start = dom <= MONTH_START_DAYS
     end = ~start & (from_end < MONTH_END_DAYS)
     # The same day of the previous month from its start (days 1-3 exist in every month), or

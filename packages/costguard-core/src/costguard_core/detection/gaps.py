@@ -45,7 +45,10 @@ def lookback_days(config: DetectorConfig) -> int:
     scale and expected spend: 29 + 56 + 28 + 7 + 37 = 157 by default; the drift rule reads it
     ``drift_window_days`` earlier, counted below). The catch-up offset (session 20,
     ``baseline.catch_up_offset``) reads z and the zero days of the ``tail_window_days`` before
-    the 3 days before d, inside the single-day chain. The default is 266 days (38 weeks)."""
+    the 3 days before d, inside the single-day chain. Every day's spend read along any chain
+    may be an export gap's filled-in spend (session 21, ``exportgaps.fill_export_gaps``), which
+    reads the ``season_weeks`` weeks before it, so the chain gets that much longer. The default
+    is 294 days (42 weeks; 266 before session 21)."""
     expected = 7 * config.season_weeks + 7 + _LONGEST_MONTH
     single = max(
         config.tail_window_days
@@ -54,7 +57,8 @@ def lookback_days(config: DetectorConfig) -> int:
         config.scale_window_days + 1 + 2 * config.scale_window_days + expected,
     )
     memory = incident_memory_days(config)
-    days = single + 2 * config.drift_window_days + memory + 7
+    fill = 7 * config.season_weeks  # an export gap's filled-in spend (``exportgaps``)
+    days = single + fill + 2 * config.drift_window_days + memory + 7
     return -(-days // 7) * 7
 
 

@@ -211,7 +211,14 @@ def evaluate_rows(
                     ref = np.fmin(ref, cell_judged[rows])
             row_factor = factor[rows] if factor is not None and factor.ndim == 2 else factor
             ev = evaluate(
-                prep.matrix[rows], cfg, prep.days, ref, rep, row_factor, leaf=bool(leaf[rows[0]])
+                prep.matrix[rows],
+                cfg,
+                prep.days,
+                ref,
+                rep,
+                row_factor,
+                leaf=bool(leaf[rows[0]]),
+                missing=None if prep.missing is None else prep.missing[rows],
             )
             for name in Evaluation.__dataclass_fields__:
                 getattr(out, name)[rows] = getattr(ev, name)

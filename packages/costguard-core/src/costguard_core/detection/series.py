@@ -75,6 +75,8 @@ class Prepared:
     matrix: np.ndarray  # (n_monitors, n_days) monitor spend, NaN before first_day
     leaf_parent: np.ndarray  # per monitor row: row of the ServiceName monitor of a leaf, or -1
     leaf_account: np.ndarray  # per monitor row: row of the SubAccountId monitor of a leaf, or -1
+    #: Per monitor row and day, USD an export gap did not show (``exportgaps``); None: no gap.
+    missing: np.ndarray | None = None
 
     def leaves_in(self, monitor: Monitor) -> np.ndarray:
         """Leaf ids inside a monitor's scope."""

@@ -3,7 +3,7 @@ raised the hour its data shows it (a loop starting Saturday 02:00 on Saturday mo
 after the day closes.
 
 **Rows read.** ``GET /api/v1/costs/hourly`` from ``report_from - lookback_days(config)`` on
-(``gaps.lookback_days``: every day a decision can read, 266 days = 38 weeks with the default
+(``gaps.lookback_days``: every day a decision can read, 294 days = 42 weeks with the default
 config), where ``report_from`` is the day before the newest hour's UTC day, or the pass's
 ``since`` when given. Older hours cannot change a decision on the reported days. Hourly sources
 are also in ``cost_daily`` (their days are the sums of their hours), so the daily path sees the
