@@ -31,7 +31,7 @@ import pandas as pd
 from costguard_core.detection.baseline import weekly_median
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.fees import month_charge_days
-from costguard_core.detection.series import LEAF, Prepared
+from costguard_core.detection.series import Prepared
 
 #: Leaves an export must have had rows for on its last day with rows for a silent day to be a
 #: gap (a single resource's idle day is usage, not a missing export).
@@ -74,17 +74,8 @@ def monitor_gaps(prep: Prepared, export: np.ndarray, gap: np.ndarray) -> np.ndar
     gapped = np.flatnonzero(gap.any(axis=1))
     if not len(gapped):
         return out
-    by_value: dict[str, dict] = {}
     for row, mon in enumerate(prep.monitors):
-        if mon.column is None:
-            exports = np.arange(len(gap))
-        elif mon.column == LEAF:
-            exports = export[[int(str(mon.value))]]
-        else:
-            if mon.column not in by_value:
-                groups = pd.Series(export).groupby(prep.leaves[mon.column].to_numpy())
-                by_value[mon.column] = {v: np.unique(g.to_numpy()) for v, g in groups}
-            exports = by_value[mon.column].get(mon.value, np.empty(0, dtype=np.int64))
+        exports = np.unique(export[prep.leaves_in(mon)])
         if len(exports) and np.isin(exports, gapped).all():
             out[row] = gap[exports].all(axis=0)
     return out
