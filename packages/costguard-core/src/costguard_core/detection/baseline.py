@@ -368,7 +368,7 @@ def catch_up_offset(
         short = judged & steady & (excess < 0) & (z < -CATCH_UP * config.z_threshold)
     if missing is not None:
         short |= missing > 0
-        excess = np.where(missing > 0, -missing, excess)
+        excess = gap_excess(excess, missing)
     offset = np.zeros(y.shape)
     run = np.ones(y.shape, dtype=bool)
     for k in range(1, CATCH_UP_DAYS + 1):
@@ -376,6 +376,12 @@ def catch_up_offset(
         run[:, :k] = False
         offset[:, k:] += np.where(run[:, k:], excess[:, : n_days - k], 0.0)
     return offset
+
+
+def gap_excess(excess: np.ndarray, missing: np.ndarray | None) -> np.ndarray:
+    """``excess`` with each export gap's day (``missing`` > 0, ``exportgaps``) read as the
+    shortfall it was: minus the spend the gap did not show (USD)."""
+    return excess if missing is None else np.where(missing > 0, -missing, excess)
 
 
 def rising_days(excess: np.ndarray, width: int) -> np.ndarray:
@@ -462,7 +468,7 @@ def _evaluate_chunk(
         # mildly raised day read as a drift, and a drift run skips the single-day checks.
         # An export gap's day counts as the shortfall it was, so a gap and the day carrying
         # its charges cancel in the window as they did in the raw rows.
-        w_excess = excess if missing is None else np.where(missing > 0, -missing, excess)
+        w_excess = gap_excess(excess, missing)
         mean_excess = drift_mean(w_excess, w)
         mean_exp = mean_to_date(pct_ref, w)
         before = _lagged(floored, w)

@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from costguard_core.detection.baseline import weekly_median
+from costguard_core.detection.baseline import CATCH_UP_DAYS, weekly_median
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.detection.fees import month_charge_days
 from costguard_core.detection.series import Prepared
@@ -36,8 +36,8 @@ from costguard_core.detection.series import Prepared
 #: Leaves an export must have had rows for on its last day with rows for a silent day to be a
 #: gap (a single resource's idle day is usage, not a missing export).
 GAP_MIN_LEAVES = 3
-#: Longest run of silent days read as a gap (the catch-up rule's run, ``baseline.CATCH_UP_DAYS``).
-GAP_DAYS = 3
+#: Longest run of silent days read as a gap: the catch-up rule's run.
+GAP_DAYS = CATCH_UP_DAYS
 #: Columns naming one export.
 EXPORT_COLUMNS = ("ProviderName", "BillingAccountId")
 
