@@ -20,7 +20,7 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", *range(2, 26)))
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", *range(2, 27)))
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -1307,4 +1307,45 @@ def holdout25(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(30.0, 140.0),
         gap_days=21,
+    )
+
+
+def holdout26(seed: int, quick: bool) -> GenConfig:
+    """Written in session 22 before any candidate of that session was scored: fresh data for
+    the next judgement. Only its summary line is read, once before and once after: t(4.2)
+    noise with cv 0.05–0.22, tenants of 12–45 leaves (median e^3.9 ≈ 50 USD) in one to three
+    accounts, a winter start, 300 days, mild to deep dev weekends, fees in a third of the
+    tenants, batch jobs on one leaf in seven, month-end processing on a few leaves, dominant
+    leaves in three tenants in ten, a new- and drift-leaning mix, 23 days apart."""
+    return GenConfig(
+        name="holdout26",
+        seed=seed + 262_626_261,
+        tenants=10 if quick else 30,
+        days=300,
+        start=date(2023, 12, 4),
+        leaves=(12, 45),
+        accounts=(1, 3),
+        leaf_log_mean=3.9,
+        leaf_log_sigma=1.25,
+        cv=(0.05, 0.22),
+        t_df=4.2,
+        dev_weekend=(0.1, 0.7),
+        prod_weekend=(0.8, 1.05),
+        growth_per_year=(-0.15, 0.8),
+        p_fee_tenant=0.33,
+        fee_multiple=(3.5, 24.0),
+        p_batch_leaf=0.14,
+        batch_p_day=(0.25, 0.7),
+        batch_weekday=(0.6, 1.4),
+        p_month_end_leaf=0.05,
+        month_end_multiple=(1.3, 2.7),
+        p_dominant_tenant=0.3,
+        dominant_multiple=(4.0, 20.0),
+        credits_per_tenant=(0, 4),
+        incidents=(2, 6),
+        mix={"spike": 0.2, "shift": 0.18, "drift": 0.24, "new": 0.22, "weekend_loop": 0.16},
+        leaf_multiple=(0.95, 3.3),
+        monitor_fraction=(0.25, 1.0),
+        min_excess_usd=(32.0, 145.0),
+        gap_days=23,
     )

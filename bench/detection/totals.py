@@ -21,7 +21,8 @@ generator.py or configs.py. The independent generators' configs (``independent.p
 (``--lines ind1 ind2 ind3 k1 k2``); every other seed is a holdout line, refused by ``dev``:
 8 and 9 printed by ``holdouts --independent``, 10 and 11 (written in session 18, spent judging
 session 19's change) by ``holdouts --independent --ind-seed 10 11``; 12 and 13 spent judging
-session 20's; 14 and 15 are fresh (bases: bench/README.md session 20 step 7).
+session 20's; 14 and 15 spent judging session 21's; 16 and 17 are fresh (bases: bench/README.md
+session 22 step 1).
 """
 
 from __future__ import annotations
