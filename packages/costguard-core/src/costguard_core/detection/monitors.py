@@ -149,12 +149,14 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
 
 
 def load_monitors(path: str | Path) -> MonitorsConfig:
-    """Read a YAML (or JSON) monitors file. Raises ``InputError`` naming the file and field."""
+    """Read a YAML (or JSON) monitors file. Raises ``InputError`` naming the file and field, or
+    for a YAML syntax error the file, line and column (``yaml_problem``, as the backend's and
+    the dashboard's messages)."""
     text = Path(path).read_text(encoding="utf-8")
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML: {err}", path=str(path)) from None
+        raise InputError(f"not valid YAML: {yaml_problem(err)}", path=str(path)) from None
     return parse_monitors(document, str(path))
 
 
