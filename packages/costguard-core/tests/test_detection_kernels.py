@@ -422,3 +422,58 @@ def test_leaf_monitors_off_never_hold_the_whole_leaf_matrix() -> None:
         tracemalloc.stop()
     assert len(prep.leaves) > 60_000 and len(prep.days) == 400
     assert peak < 80_000 * 400 * 8 / 2, peak
+
+
+def test_pooled_grid_bins_equal_the_grid_search() -> None:
+    from costguard_core.detection.pooled import _GRID, grid_bins
+
+    rng = np.random.default_rng(3)
+    u = np.concatenate(
+        [
+            rng.exponential(2.0, 200_000),
+            rng.uniform(0.0, 40.0, 100_000),
+            _GRID,
+            np.nextafter(_GRID, np.inf),
+            np.nextafter(_GRID[1:], 0.0),
+            [0.0, 30.0, 30.125, 1e300, np.inf],
+        ]
+    )
+    assert np.array_equal(grid_bins(u), np.searchsorted(_GRID, u, side="left"))
+
+
+def test_leaves_in_equals_a_groupby_of_the_leaf_table() -> None:
+    rows = [
+        ("svc-a", "acct-1", "r1"),
+        ("svc-b", "acct-1", "r2"),
+        ("svc-a", "acct-2", "r3"),
+        ("svc-a", None, "r4"),
+        ("svc-c", "acct-2", "r5"),
+    ]
+    frame = pd.DataFrame(
+        [
+            {
+                "ChargePeriodStart": pd.Timestamp("2024-01-01") + pd.Timedelta(days=d),
+                "BillingCurrency": "USD",
+                "ProviderName": "AWS",
+                "BillingAccountId": "B",
+                "ServiceName": svc,
+                "SubAccountId": acct,
+                "RegionId": "r",
+                "ResourceId": res,
+                "EffectiveCost": Decimal("10"),
+            }
+            for d in range(3)
+            for svc, acct, res in rows
+        ]
+    )
+    prep = prepare(frame, "EffectiveCost", 400, ("ServiceName", "SubAccountId"), True)
+    for column in ("ServiceName", "SubAccountId"):
+        expected = {
+            value: sorted(prep.leaves.index[idx].tolist())
+            for value, idx in prep.leaves.groupby(column, sort=False).indices.items()
+        }
+        monitors = [m for m in prep.monitors if m.column == column]
+        assert {m.value for m in monitors} == set(expected)
+        for m in monitors:
+            ids = prep.leaves_in(m).tolist()
+            assert ids == expected[m.value] and ids == sorted(ids)

@@ -123,7 +123,8 @@ POOLED_RUN_CUT = 3.0
 #: Mean absolute deviation → σ for normal residuals (√(π/2)).
 MEAN_ABS_TO_SIGMA = 1.2533
 #: Quantile grid (σ units).
-_GRID = np.arange(0.0, 30.0001, 0.125)
+_GRID_STEP = 0.125
+_GRID = np.arange(0.0, 30.0001, _GRID_STEP)
 
 
 def pooled_factor(
@@ -160,7 +161,10 @@ def pooled_factor(
         # seldom is (session 13).
         valid[:, 1:] &= u[:, :-1] <= POOLED_RUN_CUT  # u is read below only where valid
     # Per day, how many valid cells lie beyond each grid point (|residual|, σ units).
-    bins = np.searchsorted(_GRID, u[valid], side="left")  # cells with u > _GRID[b-1]
+    # Per cell, the grid points below u (``np.searchsorted(_GRID, u, side="left")``, so
+    # u > _GRID[b - 1]), by arithmetic: the grid is k / 8, so u / step and its ceiling are
+    # exact (``tests``: equal to the search on random and on-grid values).
+    bins = grid_bins(u[valid])
     days = np.nonzero(valid)[1]
     width = len(_GRID) + 1
     hist = np.bincount(days * width + bins, minlength=n_days * width).reshape(n_days, width)
@@ -187,6 +191,12 @@ def pooled_factor(
         heavier = np.where(pu <= POOLED_P, np.fmax(inv_alpha - HILL_NORMAL, 0.0), 0.0)
         factor[usable] = np.fmax(q / n * POOLED_EXTRAPOLATE**heavier, 1.0)
     return np.where(usable, factor, 1.0 if fallback is None else fallback)
+
+
+def grid_bins(u: np.ndarray) -> np.ndarray:
+    """For values u ≥ 0, how many ``_GRID`` points lie below each (``np.searchsorted(_GRID, u,
+    side="left")``), computed as ⌈u / step⌉ capped at the grid's length."""
+    return np.ceil(np.minimum(u / _GRID_STEP, len(_GRID))).astype(np.int64)
 
 
 def _grid_quantile(rate: np.ndarray, prob: np.ndarray, days: np.ndarray) -> np.ndarray:

@@ -90,10 +90,16 @@ class Prepared:
         """Leaf ids per value of a leaf column (computed once per column; leaf ids ascending)."""
         cache = self.__dict__.setdefault("_leaf_ids", {})
         if column not in cache:
-            ids = self.leaves.index.to_numpy()
+            # Through a NumPy object array: a groupby over an Arrow-backed column builds its
+            # keys one Arrow __getitem__ at a time (~25 ms for the 5,000 values of an
+            # incremental run at scale).
+            codes, values = pd.factorize(self.leaves[column].to_numpy(dtype=object))
+            order = np.argsort(codes, kind="stable")  # missing values (-1) first, then by code
+            bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
+            ids = self.leaves.index.to_numpy()[order]
             cache[column] = {
-                value: ids[rows]
-                for value, rows in self.leaves.groupby(column, sort=False).indices.items()
+                value: ids[a:b]
+                for value, a, b in zip(values.tolist(), bounds[:-1], bounds[1:], strict=True)
             }
         return cache[column]
 
