@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
 import pytest
@@ -233,26 +235,89 @@ class Recorder:
 
 # -- a local Slack Web API (test_slack*.py) ----------------------------------------------------
 class SlackServer:
-    """``/api/chat.postMessage`` answers ``{"ok": true, "channel": "C<name>", "ts": n}`` (or
-    ``{"ok": false, "error": "ratelimited"}``, not recorded, when ``refuse(body)`` is true);
-    ``/respond/...`` (a response_url) answers 200 ``ok``. Every request is recorded."""
+    """``/api/chat.postMessage`` answers ``{"ok": true, "channel": <id>, "ts": n}`` (or
+    ``{"ok": false, "error": "ratelimited"}``, not recorded, when ``refuse(body)`` is true); a
+    channel given by name (``#name``) gets the id ``C<name>``, one given by id keeps it.
+    ``/respond/...`` (a response_url) answers 200 ``ok``. Every request is recorded.
+
+    ``GET /api/conversations.history`` and ``conversations.replies`` (the thread of ``ts``)
+    answer the posts of a channel given by id since ``oldest``, newest first, with their
+    ``metadata`` when ``include_all_metadata`` is set, as Slack documents them; a channel given
+    by name answers ``channel_not_found``, and ``history_error`` (e.g. ``missing_scope``), when
+    set, is answered instead."""
 
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
+        self.history_reads: list[dict[str, str]] = []
+        self.history_error: str | None = None
+        self.posted_at: list[float] = []  # Unix time of each post, for ``oldest``
         self.refuse: Callable[[dict[str, Any]], bool] = lambda body: False
         server = self
 
+        def channel_id(channel: str) -> str:
+            return "C" + channel[1:] if channel.startswith("#") else channel
+
+        def history(path: str, query: dict[str, str]) -> dict[str, Any] | str:
+            server.history_reads.append({"path": path, **query})
+            if server.history_error == "not json":
+                return "<html>502 Bad Gateway</html>"
+            if server.history_error:
+                return {"ok": False, "error": server.history_error}
+            channel = query.get("channel", "")
+            if not channel or channel.startswith("#"):
+                return {"ok": False, "error": "channel_not_found"}
+            oldest = float(query.get("oldest", "0"))
+            found = [
+                p
+                for p, at in zip(server.posts, server.posted_at, strict=True)
+                if channel_id(p["channel"]) == channel
+                and at >= oldest  # the ts answered are fixed texts; Slack's are post times
+                and (
+                    path.endswith("conversations.history")
+                    or query.get("ts") in (p["ts"], p.get("thread_ts"))
+                )
+            ]
+            with_metadata = query.get("include_all_metadata") in ("1", "true")
+            messages = [
+                {
+                    "type": "message",
+                    "ts": p["ts"],
+                    "text": p.get("text", ""),
+                    **({"metadata": p["metadata"]} if with_metadata and "metadata" in p else {}),
+                }
+                for p in reversed(found)
+            ]
+            return {"ok": True, "messages": messages, "has_more": False}
+
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                url = urlsplit(self.path)
+                self._answer(history(url.path, dict(parse_qsl(url.query))))
+
+            def _answer(self, out: dict[str, Any] | str) -> None:
+                raw = out.encode() if isinstance(out, str) else json.dumps(out).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
             def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                raw_body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 out: dict[str, Any] | None
+                if self.path.startswith("/api/conversations."):
+                    # slack-sdk's WebClient POSTs every method, reads as a form.
+                    self._answer(history(self.path, dict(parse_qsl(raw_body.decode()))))
+                    return
+                body = json.loads(raw_body)
                 if self.path == "/api/chat.postMessage" and server.refuse(body):
                     out = {"ok": False, "error": "ratelimited"}
                 elif self.path == "/api/chat.postMessage":
-                    server.posts.append(body)
-                    ts = f"1700000000.{len(server.posts):06d}"
-                    out = {"ok": True, "channel": "C" + body["channel"].lstrip("#"), "ts": ts}
+                    ts = f"1700000000.{len(server.posts) + 1:06d}"
+                    server.posts.append({**body, "ts": ts})
+                    server.posted_at.append(time.time())
+                    out = {"ok": True, "channel": channel_id(body["channel"]), "ts": ts}
                 else:
                     server.responses.append({"path": self.path, "body": body})
                     out = None

@@ -297,3 +297,124 @@ def test_low_severity_goes_to_one_daily_digest(client, h, cfg, engine, slack_ser
     values = [b["elements"][0]["value"] for b in post["blocks"] if b["type"] == "actions"]
     assert values == [str(i) for i in ids]
     assert worker.deliver_due(now=send_at + timedelta(days=1)) == 0  # once per day
+
+
+def _lose_first_answer(monkeypatch) -> list[str]:
+    """Make the first Slack post go through and its answer be lost (a read timeout after Slack
+    accepted it); returns the texts posted that way."""
+    from costguard_backend.notify import slack
+
+    send, lost = slack.send, []
+
+    def send_then_lose(token, base_url, message, timeout_s=10):
+        answer = send(token, base_url, message, timeout_s)
+        if not lost:
+            lost.append(message["text"])
+            raise TimeoutError("The read operation timed out")
+        return answer
+
+    monkeypatch.setattr(slack, "send", send_then_lose)
+    return lost
+
+
+def _retry(engine, cfg, attempts: int = 1) -> None:
+    later = datetime.now(UTC) + timedelta(hours=1)
+    assert OutboxWorker(engine, cfg).deliver_due(now=later) == attempts
+
+
+def test_a_post_whose_answer_was_lost_is_not_posted_again(
+    h, cfg, engine, slack_server, monkeypatch, caplog
+):
+    # Slack took the message but the answer never came back: the attempt fails and the row is
+    # retried. The retry finds the first post by its idempotency key in the channel history
+    # and keeps it, instead of posting the alert a second time.
+    cfg = cfg.model_copy(update={"SLACK_CHANNEL": "C0COSTGUARD"})
+    lost = _lose_first_answer(monkeypatch)
+    with TestClient(create_app(cfg)) as client:
+        action = h.new_action(client)
+        assert OutboxWorker(engine, cfg).deliver_due() == 1
+        assert len(lost) == 1 and len(slack_server.posts) == 1
+        caplog.set_level("INFO", logger="costguard_backend.dispatch")
+        _retry(engine, cfg)
+        one = [f"costguard-action-{action['id']}"]
+        assert _buttons_for(slack_server.posts, action["id"]) == one
+        [read] = slack_server.history_reads
+        assert read["path"] == "/api/conversations.history" and read["channel"] == "C0COSTGUARD"
+        [row] = client.get("/api/v1/outbox", headers=h.auth("viewer")).json()["data"]
+        assert row["status"] == "delivered" and row["attempts"] == 2
+        assert row["payload"]["slack"] == {"channel": "C0COSTGUARD", "ts": "1700000000.000001"}
+        assert any("already posted by an earlier attempt" in r.getMessage() for r in caplog.records)
+        # A thread reply whose answer was lost is found in its thread the same way.
+        lost.clear()
+        _click(client, slack_server, action["id"])
+        report = json.dumps(
+            {"event": "execution_complete", "action_id": action["id"], "status": "executed",
+             "result": {"summary": "instance stopped (dry-run)"}, "executor": "executor"}
+        ).encode()  # fmt: skip
+        headers = {"Content-Type": "application/json", **signed_headers(h.WEBHOOK_SECRET, report)}
+        assert client.post("/api/v1/archestra/webhook", content=report, headers=headers).is_success
+        cfg_exec = cfg.model_copy(update={"EXECUTOR_URL": slack_server.url})
+        OutboxWorker(engine, cfg_exec).deliver_due()
+        assert lost and len([p for p in slack_server.posts if "thread_ts" in p]) == 1
+        _retry(engine, cfg_exec)
+        replies = [p for p in slack_server.posts if "thread_ts" in p]
+        assert len(replies) == 1 and slack_server.history_reads[-1]["path"].endswith(
+            "conversations.replies"
+        )
+
+
+def test_a_refused_first_post_is_posted_on_the_retry(h, cfg, engine, slack_server):
+    cfg = cfg.model_copy(update={"SLACK_CHANNEL": "C0COSTGUARD"})
+    refused: list[str] = []
+
+    def once(body):
+        if not refused:
+            refused.append(body["text"])
+            return True
+        return False
+
+    slack_server.refuse = once
+    with TestClient(create_app(cfg)) as client:
+        action = h.new_action(client)
+        assert OutboxWorker(engine, cfg).deliver_due() == 1 and slack_server.posts == []
+        _retry(engine, cfg)
+    one = [f"costguard-action-{action['id']}"]
+    assert _buttons_for(slack_server.posts, action["id"]) == one
+    assert len(slack_server.history_reads) == 1  # looked, found nothing, posted
+
+
+@pytest.mark.parametrize(
+    "channel, error",
+    [("#costguard", None), ("C0COSTGUARD", "missing_scope"), ("C0COSTGUARD", "not json")],
+)
+def test_without_a_readable_history_the_retry_posts_again_and_says_so(
+    h, cfg, engine, slack_server, monkeypatch, caplog, channel, error
+):
+    # A channel given by name (Slack's history methods take ids only) or a bot without the
+    # channels:history scope: the earlier post cannot be looked for, so the message is posted
+    # again (at-least-once), with a WARNING naming why.
+    # "not json": a history answer slack-sdk cannot read at all (a proxy's error page).
+    cfg = cfg.model_copy(update={"SLACK_CHANNEL": channel})
+    slack_server.history_error = error
+    _lose_first_answer(monkeypatch)
+    with TestClient(create_app(cfg)) as client:
+        action = h.new_action(client)
+        OutboxWorker(engine, cfg).deliver_due()
+        _retry(engine, cfg)
+    assert len(_buttons_for(slack_server.posts, action["id"])) == 2
+    [warning] = [r for r in caplog.records if "cannot read" in r.getMessage()]
+    assert warning.levelname == "WARNING"
+    said = {
+        None: "Slack answered channel_not_found",
+        "missing_scope": "Slack answered missing_scope",
+    }
+    assert said.get(error, "a response in a non-JSON format") in warning.getMessage()
+
+
+def _buttons_for(posts, action_id) -> list[str]:
+    return [
+        b["block_id"]
+        for p in posts
+        for b in p.get("blocks", [])
+        if b["type"] == "actions" and b["elements"][0]["value"] == str(action_id)
+    ]

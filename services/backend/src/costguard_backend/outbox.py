@@ -6,7 +6,9 @@ worker claims a due row by pushing ``next_attempt_at`` forward (a lease, so seve
 replicas can share the table and a killed worker's row comes due again), then marks it
 delivered, or retries with exponential backoff (``OUTBOX_BACKOFF_BASE_S`` · 2^(attempt-1), at
 most ``OUTBOX_BACKOFF_MAX_S``), or after ``OUTBOX_MAX_ATTEMPTS`` marks it ``dead``. A receiver
-that keeps the keys it has seen therefore acts exactly once per key.
+that keeps the keys it has seen therefore acts exactly once per key. Slack keeps no keys, so a
+Slack row's second and later attempts first look for the key in the channel history
+(``notify.deliver.send_once``) and keep a message an earlier attempt posted.
 
 On PostgreSQL a claim or a delivery waits at most one lease for another worker's row lock, and
 holds its own at most one lease idle (``core.db.bound_row_locks``: the server ends a worker
@@ -177,7 +179,8 @@ class OutboxWorker:
                     logger.warning(
                         "outbox %s (%s) attempt %s: its transaction was idle for one lease (a "
                         "call slower than the lease) and the server ended it; retried after "
-                        "its lease, so its message may be posted again (at-least-once)",
+                        "its lease (a Slack message it posted is then found in the channel "
+                        "history, where the bot may read it, and not posted again)",
                         row_id,
                         kind,
                         attempt,

@@ -43,7 +43,7 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -128,16 +128,74 @@ def alert_info(settings: Settings, session: Session, action: Action) -> slack.Al
     )
 
 
-def _post(settings: Settings, row: Outbox, message: dict[str, Any]) -> str | None:
+def _post(
+    settings: Settings, row: Outbox, message: dict[str, Any], driver: Outbox | None = None
+) -> str | None:
+    """Post ``message`` for ``row`` (where it went is kept on ``row``). ``driver``: the outbox
+    row being delivered, when it is not ``row`` (an escalation posting a request's alert)."""
     if not settings.SLACK_BOT_TOKEN:
         logger.info("notification (Slack not configured): %s", message["text"])
         return NOT_CONFIGURED
-    channel, ts = slack.send(
-        settings.SLACK_BOT_TOKEN, settings.SLACK_BASE_URL, message, settings.OUTBOX_HTTP_TIMEOUT_S
-    )
+    channel, ts = send_once(settings, driver or row, message)
     # Reassigned (not mutated) so the JSON column is saved with the worker's commit.
     row.payload = {**row.payload, "slack": {"channel": channel, "ts": ts}}
     return None
+
+
+def send_once(settings: Settings, driver: Outbox, message: dict[str, Any]) -> tuple[str, str]:
+    """Post ``message`` (``slack.send``) unless an earlier attempt of ``driver``, the outbox row
+    being delivered, already did: from its second attempt on, the channel history since the
+    row was created is searched for the message's idempotency key (``slack.find_posted``). An
+    earlier attempt may have posted and then not committed (its host died, the answer was
+    lost, or the post outlasted its lease and the server ended its transaction). Where the
+    history cannot be read (no ``channels:history`` scope, a channel given by name) the message
+    is posted again, logged at WARNING: at-least-once, as before (so is any other failure to
+    read it: the post then finds out whether Slack is reachable). Returns ``(channel, ts)``."""
+    token = settings.SLACK_BOT_TOKEN or ""
+    if driver.attempts > 1:
+        created = driver.created_at
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        try:
+            found = slack.find_posted(
+                token,
+                settings.SLACK_BASE_URL,
+                message,
+                created.timestamp() - HISTORY_SKEW_S,
+                settings.OUTBOX_HTTP_TIMEOUT_S,
+            )
+        except (SlackApiError, SlackClientError, OSError, ValueError) as exc:
+            # Best effort: whether Slack is reachable at all is the post's to find out.
+            why = (
+                f"Slack answered {exc.response.get('error')}"
+                if isinstance(exc, SlackApiError)
+                else f"{type(exc).__name__}: {exc}"
+            )
+            logger.warning(
+                "outbox %s (%s) attempt %s: cannot read %s's history for an earlier attempt's "
+                "post (%s); posting it (it may appear twice)",
+                driver.id,
+                driver.kind,
+                driver.attempts,
+                message["channel"],
+                why,
+            )
+        else:
+            if found is not None:
+                logger.info(
+                    "outbox %s (%s) attempt %s: already posted by an earlier attempt (%s %s)",
+                    driver.id,
+                    driver.kind,
+                    driver.attempts,
+                    *found,
+                )
+                return found
+    return slack.send(token, settings.SLACK_BASE_URL, message, settings.OUTBOX_HTTP_TIMEOUT_S)
+
+
+#: Seconds before an outbox row's creation from which its messages are looked for (clock skew
+#: between the database and Slack).
+HISTORY_SKEW_S = 300.0
 
 
 def _key(row: Outbox) -> str:
@@ -218,17 +276,23 @@ def _add_digest(
 
 
 def post_alert(
-    settings: Settings, session: Session, request: Outbox, action: Action, channel: str
+    settings: Settings,
+    session: Session,
+    request: Outbox,
+    action: Action,
+    channel: str,
+    driver: Outbox | None = None,
 ) -> str | None:
     """Post the approval alert of ``request`` (an ``approval_requested`` row) for ``action`` in
     ``channel``; where it went is kept on ``request``, and the severity tier it showed under
-    ``payload["shown_severity"]`` (so an escalation it already shows is not announced again)."""
+    ``payload["shown_severity"]`` (so an escalation it already shows is not announced again).
+    ``driver``: the outbox row being delivered when it is not ``request`` (``send_once``)."""
     info = alert_info(settings, session, action)
     approvals = int(request.payload.get("required_approvals", action.required_approvals))
     message = slack.approval_message(
         channel=channel, info=info, approvals=approvals, idempotency_key=_key(request)
     )
-    note = _post(settings, request, message)
+    note = _post(settings, request, message, driver)
     if note is None and info.severity:
         request.payload = {**request.payload, "shown_severity": info.severity}
     return note

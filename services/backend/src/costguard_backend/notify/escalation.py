@@ -37,6 +37,7 @@ from costguard_backend.notify.deliver import (
     digest_severities,
     logger,
     post_alert,
+    send_once,
     thread_of,
 )
 from costguard_backend.notify.routing import channel_for
@@ -110,7 +111,7 @@ def _escalate_one(
         return f"action {action.id}: request not delivered yet (it will show the new figures)"
     digest = digest_of(session, request)
     if digest is not None and digest.status != "delivered":
-        return _post_now(settings, session, anomaly, action, request)
+        return _post_now(settings, session, anomaly, action, request, row)
     thread = thread_of(session, action.id or 0)
     if thread is None:
         return f"action {action.id}: no Slack message to reply to"
@@ -128,15 +129,19 @@ def _escalate_one(
         after=after,
         idempotency_key=f"{row.idempotency_key or f'outbox-{row.id}'}-action-{action.id}",
     )
-    token = settings.SLACK_BOT_TOKEN or ""  # set: checked by ``escalate``
-    slack.send(token, settings.SLACK_BASE_URL, message, settings.OUTBOX_HTTP_TIMEOUT_S)
+    send_once(settings, row, message)  # SLACK_BOT_TOKEN is set: checked by ``escalate``
     # Committed with ``posted_for`` by ``escalate``: a later row's reply starts from here.
     request.payload = {**request.payload, "shown_severity": after}
     return None
 
 
 def _post_now(
-    settings: Settings, session: Session, anomaly: Anomaly, action: Action, request: Outbox
+    settings: Settings,
+    session: Session,
+    anomaly: Anomaly,
+    action: Action,
+    request: Outbox,
+    row: Outbox,
 ) -> str | None:
     """Post the alert of a request deferred to a digest not sent yet, on its own, and take the
     request out of that digest."""
@@ -144,6 +149,7 @@ def _post_now(
         return f"action {action.id}: left to the digest ({anomaly.severity} is a digest severity)"
     if action.status != S.pending_approval:
         return f"action {action.id} is {action.status}: left to the digest"
-    note = post_alert(settings, session, request, action, channel_for(settings, session, anomaly))
+    channel = channel_for(settings, session, anomaly)
+    note = post_alert(settings, session, request, action, channel, driver=row)
     request.last_error = f"posted on escalation to {anomaly.severity}"
     return note

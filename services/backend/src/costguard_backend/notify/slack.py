@@ -3,8 +3,9 @@
 
 Builders return ``chat.postMessage`` keyword arguments (``text`` is the notification fallback,
 ``blocks`` the layout). Each message carries the outbox idempotency key in Slack message
-``metadata`` (event ``costguard_notification``) so a redelivery after a crash can be recognised
-in the channel history. Buttons: ``action_id`` ``approve`` / ``reject``, ``value`` the CostGuard
+``metadata`` (event ``costguard_notification``), so a redelivery after a crash, a lost answer or
+a post slower than its outbox lease is recognised in the channel history (``find_posted``) and
+not posted again. Buttons: ``action_id`` ``approve`` / ``reject``, ``value`` the CostGuard
 action id; the block id is ``costguard-action-<id>`` in an alert and ``costguard-digest-<id>`` in
 a digest (the interactivity endpoint replaces an alert but answers a digest click ephemerally).
 
@@ -189,6 +190,48 @@ def send(
     client = WebClient(token=token, base_url=base_url, timeout=int(max(timeout_s, 1)))
     answer = client.chat_postMessage(**message)
     return str(answer.get("channel") or message["channel"]), str(answer.get("ts", ""))
+
+
+#: Pages of channel history (200 messages each) read looking for an earlier attempt's message.
+HISTORY_PAGES = 10
+
+
+def find_posted(
+    token: str, base_url: str, message: dict[str, Any], oldest: float, timeout_s: float = 10
+) -> tuple[str, str] | None:
+    """The ``(channel, ts)`` of a message posted since ``oldest`` (Unix seconds) that carries
+    ``message``'s idempotency key in its metadata, or None: an earlier attempt's post.
+
+    Reads ``conversations.history`` of ``message["channel"]`` (a thread reply: that thread's
+    ``conversations.replies``) with ``include_all_metadata``, newest first, at most
+    ``HISTORY_PAGES`` pages of 200. The bot needs ``channels:history`` (``groups:history`` in a
+    private channel), and the channel must be given by id (``C…``), as Slack's history methods
+    take no name. Raises ``SlackApiError`` (``missing_scope``, ``channel_not_found``, …) or a
+    transport error (``OSError``)."""
+    key = message["metadata"]["event_payload"]["idempotency_key"]
+    channel = message["channel"]
+    client = WebClient(token=token, base_url=base_url, timeout=int(max(timeout_s, 1)))
+    query: dict[str, Any] = {
+        "channel": channel,
+        "oldest": f"{oldest:.6f}",
+        "include_all_metadata": True,
+        "limit": 200,
+    }
+    for _ in range(HISTORY_PAGES):
+        if message.get("thread_ts"):
+            page = client.conversations_replies(ts=message["thread_ts"], **query)
+        else:
+            page = client.conversations_history(**query)
+        for posted in page.get("messages") or []:
+            meta = posted.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == EVENT_TYPE and payload.get("idempotency_key") == key:
+                return str(channel), str(posted["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not page.get("has_more") or not cursor:
+            return None
+        query["cursor"] = cursor
+    return None
 
 
 def respond(url: str, body: dict[str, Any], timeout_s: float = 10) -> None:
