@@ -237,14 +237,16 @@ class Recorder:
 class SlackServer:
     """``/api/chat.postMessage`` answers ``{"ok": true, "channel": <id>, "ts": n}`` (or
     ``{"ok": false, "error": "ratelimited"}``, not recorded, when ``refuse(body)`` is true); a
-    channel given by name (``#name``) gets the id ``C<name>``, one given by id keeps it.
+    channel given by name (``#name``) gets the id ``C<NAME>`` (letters and digits), one given by
+    id keeps it.
     ``/respond/...`` (a response_url) answers 200 ``ok``. Every request is recorded.
 
     ``GET /api/conversations.history`` and ``conversations.replies`` (the thread of ``ts``)
     answer the posts of a channel given by id since ``oldest``, newest first, with their
     ``metadata`` when ``include_all_metadata`` is set, as Slack documents them; a channel given
-    by name answers ``channel_not_found``, and ``history_error`` (e.g. ``missing_scope``), when
-    set, is answered instead."""
+    by name answers ``channel_not_found``. ``conversations.list`` lists the channels posted to
+    by name, with their ids. ``history_error`` (e.g. ``missing_scope``), when set, is answered
+    by all three instead."""
 
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
@@ -256,7 +258,14 @@ class SlackServer:
         server = self
 
         def channel_id(channel: str) -> str:
-            return "C" + channel[1:] if channel.startswith("#") else channel
+            if not channel.startswith("#"):
+                return channel
+            return "C" + "".join(c for c in channel[1:].upper() if c.isalnum())
+
+        def conversations() -> dict[str, Any]:
+            names = dict.fromkeys(p["channel"] for p in server.posts if p["channel"][0] == "#")
+            listed = [{"id": channel_id(n), "name": n[1:]} for n in names]
+            return {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
 
         def history(path: str, query: dict[str, str]) -> dict[str, Any] | str:
             server.history_reads.append({"path": path, **query})
@@ -264,6 +273,8 @@ class SlackServer:
                 return "<html>502 Bad Gateway</html>"
             if server.history_error:
                 return {"ok": False, "error": server.history_error}
+            if path.endswith("conversations.list"):
+                return conversations()
             channel = query.get("channel", "")
             if not channel or channel.startswith("#"):
                 return {"ok": False, "error": "channel_not_found"}

@@ -98,7 +98,7 @@ def test_alert_has_anomaly_facts_and_buttons_and_keeps_its_ts(
         ("reject", str(action["id"]), "danger"),
     ]
     rows = app_client.get("/api/v1/outbox", headers=h.auth("viewer")).json()["data"]
-    assert rows[0]["payload"]["slack"] == {"channel": "Ccostguard", "ts": "1700000000.000001"}
+    assert rows[0]["payload"]["slack"] == {"channel": "CCOSTGUARD", "ts": "1700000000.000001"}
 
 
 def _slack_responses(engine) -> list[dict]:
@@ -238,7 +238,7 @@ def test_execution_result_is_a_thread_reply(app_client, h, cfg, engine, slack_se
     OutboxWorker(engine, cfg.model_copy(update={"EXECUTOR_URL": slack_server.url})).deliver_due()
     replies = [p for p in slack_server.posts if "thread_ts" in p]
     assert len(replies) == 1
-    assert replies[0]["thread_ts"] == "1700000000.000001" and replies[0]["channel"] == "Ccostguard"
+    assert replies[0]["thread_ts"] == "1700000000.000001" and replies[0]["channel"] == "CCOSTGUARD"
     assert replies[0]["text"] == f"Action {action['id']} executed: instance stopped (dry-run)"
 
 
@@ -385,14 +385,18 @@ def test_a_refused_first_post_is_posted_on_the_retry(h, cfg, engine, slack_serve
 
 @pytest.mark.parametrize(
     "channel, error",
-    [("#costguard", None), ("C0COSTGUARD", "missing_scope"), ("C0COSTGUARD", "not json")],
+    [
+        ("#costguard", "missing_scope"),
+        ("C0COSTGUARD", "missing_scope"),
+        ("C0COSTGUARD", "not json"),
+    ],
 )
 def test_without_a_readable_history_the_retry_posts_again_and_says_so(
     h, cfg, engine, slack_server, monkeypatch, caplog, channel, error
 ):
-    # A channel given by name (Slack's history methods take ids only) or a bot without the
-    # channels:history scope: the earlier post cannot be looked for, so the message is posted
-    # again (at-least-once), with a WARNING naming why.
+    # A bot without the channels:read (to find a named channel's id) or channels:history
+    # scope: the earlier post cannot be looked for, so the message is posted again
+    # (at-least-once), with a WARNING naming why.
     # "not json": a history answer slack-sdk cannot read at all (a proxy's error page).
     cfg = cfg.model_copy(update={"SLACK_CHANNEL": channel})
     slack_server.history_error = error
@@ -404,10 +408,7 @@ def test_without_a_readable_history_the_retry_posts_again_and_says_so(
     assert len(_buttons_for(slack_server.posts, action["id"])) == 2
     [warning] = [r for r in caplog.records if "cannot read" in r.getMessage()]
     assert warning.levelname == "WARNING"
-    said = {
-        None: "Slack answered channel_not_found",
-        "missing_scope": "Slack answered missing_scope",
-    }
+    said = {"missing_scope": "Slack answered missing_scope"}
     assert said.get(error, "a response in a non-JSON format") in warning.getMessage()
 
 
@@ -418,3 +419,21 @@ def _buttons_for(posts, action_id) -> list[str]:
         for b in p.get("blocks", [])
         if b["type"] == "actions" and b["elements"][0]["value"] == str(action_id)
     ]
+
+
+def test_a_channel_given_by_name_is_looked_up_by_its_id(h, cfg, engine, slack_server, monkeypatch):
+    # SLACK_CHANNEL "#costguard" (the default): the history is read under the id
+    # conversations.list gives for that name, and the earlier post is found there.
+    _lose_first_answer(monkeypatch)
+    with TestClient(create_app(cfg)) as client:
+        action = h.new_action(client)
+        OutboxWorker(engine, cfg).deliver_due()
+        _retry(engine, cfg)
+        [row] = client.get("/api/v1/outbox", headers=h.auth("viewer")).json()["data"]
+    assert len(_buttons_for(slack_server.posts, action["id"])) == 1
+    assert [r["path"] for r in slack_server.history_reads] == [
+        "/api/conversations.list",
+        "/api/conversations.history",
+    ]
+    assert slack_server.history_reads[1]["channel"] == "CCOSTGUARD"
+    assert row["payload"]["slack"] == {"channel": "CCOSTGUARD", "ts": "1700000000.000001"}

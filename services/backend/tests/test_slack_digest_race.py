@@ -581,10 +581,10 @@ def test_a_post_slower_than_the_lease_ends_its_row_attempt_only(
     # transaction ended by the server (the bound above cannot tell it from a dead host). That
     # ends this row's attempt only, with a WARNING: the round goes on to the next row, and the
     # row is retried after its lease. Its message did go out, so the retry finds it in the
-    # channel history (the channel given by id) and does not post it again.
+    # channel history and does not post it again.
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite takes no row locks")
-    cfg = cfg.model_copy(update={"OUTBOX_LEASE_S": 1.0, "SLACK_CHANNEL": "C0COSTGUARD"})
+    cfg = cfg.model_copy(update={"OUTBOX_LEASE_S": 1.0})
     slow = h.new_action(api, "slow")["id"]
     free = h.new_action(api, "free")["id"]
     reached, release = _hold_send(monkeypatch, "")  # the round's first post: the slow one

@@ -98,7 +98,7 @@ def test_deferred_request_is_posted_at_once_when_escalated(api, h, cfg, engine, 
     assert buttons["block_id"] == f"costguard-action-{action['id']}"
     assert [b["action_id"] for b in buttons["elements"]] == ["approve", "reject"]
     [request] = _outbox(engine, idempotency_key=f"approval-requested-{action['id']}")
-    where = {"channel": "Cacct-333", "ts": "1700000000.000001"}
+    where = {"channel": "CACCT333", "ts": "1700000000.000001"}
     assert request.payload["slack"] == where
     assert request.last_error == "posted on escalation to critical"
     with Session(engine) as session:
@@ -126,7 +126,7 @@ def test_posted_alert_gets_a_broadcast_thread_reply(api, h, cfg, engine, slack_s
     assert worker.deliver_due() == 1
     [alert, reply] = slack_server.posts
     assert "thread_ts" not in alert
-    assert reply["thread_ts"] == "1700000000.000001" and reply["channel"] == "Ccostguard"
+    assert reply["thread_ts"] == "1700000000.000001" and reply["channel"] == "CCOSTGUARD"
     assert reply["reply_broadcast"] is True
     assert reply["text"] == (
         "Severity raised high → critical: impact now 5,120.12 USD (2025-03-10 → 2025-03-14); "
@@ -398,3 +398,35 @@ def test_a_retry_posts_only_what_failed(api, h, cfg, engine, slack_server):
     ]
     [row] = _escalations(engine)
     assert (row.status, row.last_error) == ("delivered", None)
+
+
+def test_an_escalation_reply_whose_answer_was_lost_is_not_posted_again(
+    api, h, cfg, engine, slack_server, monkeypatch
+):
+    # The reply went out but its answer was lost: the escalation row is retried, finds the
+    # reply in the alert's thread by its key, and does not post it again.
+    from costguard_backend.notify import slack
+
+    h.new_action(api, "bq-loop")
+    worker = OutboxWorker(engine, cfg)
+    assert worker.deliver_due() == 1
+    _post(api, h, "bq-loop", **_critical(impact=5120.123456789))
+    send, lost = slack.send, []
+
+    def send_then_lose(token, base_url, message, timeout_s=10):
+        answer = send(token, base_url, message, timeout_s)
+        if not lost:
+            lost.append(message["text"])
+            raise TimeoutError("The read operation timed out")
+        return answer
+
+    monkeypatch.setattr(slack, "send", send_then_lose)
+    assert worker.deliver_due() == 1 and len(lost) == 1
+    [row] = _escalations(engine)
+    assert row.status == "pending" and row.attempts == 1
+    assert worker.deliver_due(now=datetime.now(UTC) + timedelta(hours=1)) == 1
+    [alert, reply] = slack_server.posts
+    assert reply["thread_ts"] == "1700000000.000001" and reply["text"] == lost[0]
+    assert slack_server.history_reads[-1]["path"] == "/api/conversations.replies"
+    [row] = _escalations(engine)
+    assert row.status == "delivered" and row.attempts == 2

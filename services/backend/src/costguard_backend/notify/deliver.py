@@ -148,8 +148,9 @@ def send_once(settings: Settings, driver: Outbox, message: dict[str, Any]) -> tu
     row was created is searched for the message's idempotency key (``slack.find_posted``). An
     earlier attempt may have posted and then not committed (its host died, the answer was
     lost, or the post outlasted its lease and the server ended its transaction). Where the
-    history cannot be read (no ``channels:history`` scope, a channel given by name) the message
-    is posted again, logged at WARNING: at-least-once, as before (so is any other failure to
+    history cannot be read (no ``channels:history`` scope, or no ``channels:read`` to find the
+    id of a channel given by name) the message is posted again, logged at WARNING:
+    at-least-once, as before (so is any other failure to
     read it: the post then finds out whether Slack is reachable). Returns ``(channel, ts)``."""
     token = settings.SLACK_BOT_TOKEN or ""
     if driver.attempts > 1:
@@ -164,7 +165,7 @@ def send_once(settings: Settings, driver: Outbox, message: dict[str, Any]) -> tu
                 created.timestamp() - HISTORY_SKEW_S,
                 settings.OUTBOX_HTTP_TIMEOUT_S,
             )
-        except (SlackApiError, SlackClientError, OSError, ValueError) as exc:
+        except (SlackApiError, SlackClientError, OSError, LookupError, ValueError) as exc:
             # Best effort: whether Slack is reachable at all is the post's to find out.
             why = (
                 f"Slack answered {exc.response.get('error')}"

@@ -15,6 +15,7 @@ a digest (the interactivity endpoint replaces an alert but answers a digest clic
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,13 +205,14 @@ def find_posted(
 
     Reads ``conversations.history`` of ``message["channel"]`` (a thread reply: that thread's
     ``conversations.replies``) with ``include_all_metadata``, newest first, at most
-    ``HISTORY_PAGES`` pages of 200. The bot needs ``channels:history`` (``groups:history`` in a
-    private channel), and the channel must be given by id (``C…``), as Slack's history methods
-    take no name. Raises ``SlackApiError`` (``missing_scope``, ``channel_not_found``, …) or a
-    transport error (``OSError``)."""
+    ``HISTORY_PAGES`` pages of 200; a channel given by name is first looked up by name
+    (``channel_id``), as Slack's history methods take ids only. The bot needs
+    ``channels:history`` and, for a name, ``channels:read`` (``groups:…`` in a private
+    channel). Raises ``SlackApiError`` (``missing_scope``, ``channel_not_found``, …),
+    ``LookupError`` (no conversation has that name) or a transport error (``OSError``)."""
     key = message["metadata"]["event_payload"]["idempotency_key"]
-    channel = message["channel"]
     client = WebClient(token=token, base_url=base_url, timeout=int(max(timeout_s, 1)))
+    channel = channel_id(client, message["channel"])
     query: dict[str, Any] = {
         "channel": channel,
         "oldest": f"{oldest:.6f}",
@@ -232,6 +234,30 @@ def find_posted(
             return None
         query["cursor"] = cursor
     return None
+
+
+def channel_id(client: WebClient, channel: str) -> str:
+    """``channel`` if it is a conversation id (``C…``, ``G…``, ``D…``), else the id of the
+    conversation of that name (``#`` optional) from ``conversations.list`` (public and private,
+    archived ones left out). Raises ``LookupError`` when none has that name, ``SlackApiError``
+    as ``conversations.list`` does (``missing_scope`` without ``channels:read``)."""
+    if CONVERSATION_ID.fullmatch(channel):
+        return channel
+    name, cursor = channel.removeprefix("#"), None
+    while True:
+        page = client.conversations_list(
+            types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
+        )
+        for conversation in page.get("channels") or []:
+            if conversation.get("name") == name:
+                return str(conversation["id"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            raise LookupError(f"no Slack conversation named {channel!r}")
+
+
+#: A Slack conversation id: public (C), private or multi-person (G), direct message (D).
+CONVERSATION_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 
 
 def respond(url: str, body: dict[str, Any], timeout_s: float = 10) -> None:
