@@ -371,6 +371,34 @@ def die_after_first_commit(monkeypatch: pytest.MonkeyPatch) -> list[Session]:
     return commits
 
 
+def lose_first_slack_answer(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make the next Slack post go through and its answer be lost (a read timeout after Slack
+    accepted it); returns the texts posted that way (one, once it has happened)."""
+    from costguard_backend.notify import slack
+
+    send, lost = slack.send, []
+
+    def send_then_lose(token: str, base_url: str, message: dict[str, Any], timeout_s: float = 10):
+        answer = send(token, base_url, message, timeout_s)
+        if not lost:
+            lost.append(message["text"])
+            raise TimeoutError("The read operation timed out")
+        return answer
+
+    monkeypatch.setattr(slack, "send", send_then_lose)
+    return lost
+
+
+def buttons_for(posts: list[dict[str, Any]], action_id: int) -> list[str]:
+    """The block ids of every Approve/Reject pair posted for ``action_id``."""
+    return [
+        b["block_id"]
+        for p in posts
+        for b in p.get("blocks", [])
+        if b["type"] == "actions" and b["elements"][0]["value"] == str(action_id)
+    ]
+
+
 @pytest.fixture
 def slack_server() -> Iterator[SlackServer]:
     server = SlackServer()
@@ -394,4 +422,6 @@ def h() -> SimpleNamespace:
         WEBHOOK_SECRET=WEBHOOK_SECRET,
         Died=Died,
         die_after_first_commit=die_after_first_commit,
+        lose_first_slack_answer=lose_first_slack_answer,
+        buttons_for=buttons_for,
     )

@@ -225,16 +225,21 @@ def test_forged_or_unmapped_clicks_change_nothing(app_client, h, engine, slack_s
     assert slack_server.responses == []
 
 
+def _report_executed(client, h, action_id: int) -> None:
+    """The executor's signed report that ``action_id`` was executed (a dry-run stop)."""
+    report = json.dumps(
+        {"event": "execution_complete", "action_id": action_id, "status": "executed",
+         "result": {"summary": "instance stopped (dry-run)"}, "executor": "executor"}
+    ).encode()  # fmt: skip
+    headers = {"Content-Type": "application/json", **signed_headers(h.WEBHOOK_SECRET, report)}
+    assert client.post("/api/v1/archestra/webhook", content=report, headers=headers).is_success
+
+
 def test_execution_result_is_a_thread_reply(app_client, h, cfg, engine, slack_server):
     action = h.new_action(app_client)
     OutboxWorker(engine, cfg).deliver_due()  # the alert
     _click(app_client, slack_server, action["id"])
-    report = json.dumps(
-        {"event": "execution_complete", "action_id": action["id"], "status": "executed",
-         "result": {"summary": "instance stopped (dry-run)"}, "executor": "executor"}
-    ).encode()  # fmt: skip
-    headers = {"Content-Type": "application/json", **signed_headers(h.WEBHOOK_SECRET, report)}
-    assert app_client.post("/api/v1/archestra/webhook", content=report, headers=headers).is_success
+    _report_executed(app_client, h, action["id"])
     OutboxWorker(engine, cfg.model_copy(update={"EXECUTOR_URL": slack_server.url})).deliver_due()
     replies = [p for p in slack_server.posts if "thread_ts" in p]
     assert len(replies) == 1
@@ -299,24 +304,6 @@ def test_low_severity_goes_to_one_daily_digest(client, h, cfg, engine, slack_ser
     assert worker.deliver_due(now=send_at + timedelta(days=1)) == 0  # once per day
 
 
-def _lose_first_answer(monkeypatch) -> list[str]:
-    """Make the first Slack post go through and its answer be lost (a read timeout after Slack
-    accepted it); returns the texts posted that way."""
-    from costguard_backend.notify import slack
-
-    send, lost = slack.send, []
-
-    def send_then_lose(token, base_url, message, timeout_s=10):
-        answer = send(token, base_url, message, timeout_s)
-        if not lost:
-            lost.append(message["text"])
-            raise TimeoutError("The read operation timed out")
-        return answer
-
-    monkeypatch.setattr(slack, "send", send_then_lose)
-    return lost
-
-
 def _retry(engine, cfg, attempts: int = 1) -> None:
     later = datetime.now(UTC) + timedelta(hours=1)
     assert OutboxWorker(engine, cfg).deliver_due(now=later) == attempts
@@ -329,7 +316,7 @@ def test_a_post_whose_answer_was_lost_is_not_posted_again(
     # retried. The retry finds the first post by its idempotency key in the channel history
     # and keeps it, instead of posting the alert a second time.
     cfg = cfg.model_copy(update={"SLACK_CHANNEL": "C0COSTGUARD"})
-    lost = _lose_first_answer(monkeypatch)
+    lost = h.lose_first_slack_answer(monkeypatch)
     with TestClient(create_app(cfg)) as client:
         action = h.new_action(client)
         assert OutboxWorker(engine, cfg).deliver_due() == 1
@@ -337,7 +324,7 @@ def test_a_post_whose_answer_was_lost_is_not_posted_again(
         caplog.set_level("INFO", logger="costguard_backend.dispatch")
         _retry(engine, cfg)
         one = [f"costguard-action-{action['id']}"]
-        assert _buttons_for(slack_server.posts, action["id"]) == one
+        assert h.buttons_for(slack_server.posts, action["id"]) == one
         [read] = slack_server.history_reads
         assert read["path"] == "/api/conversations.history" and read["channel"] == "C0COSTGUARD"
         [row] = client.get("/api/v1/outbox", headers=h.auth("viewer")).json()["data"]
@@ -347,12 +334,7 @@ def test_a_post_whose_answer_was_lost_is_not_posted_again(
         # A thread reply whose answer was lost is found in its thread the same way.
         lost.clear()
         _click(client, slack_server, action["id"])
-        report = json.dumps(
-            {"event": "execution_complete", "action_id": action["id"], "status": "executed",
-             "result": {"summary": "instance stopped (dry-run)"}, "executor": "executor"}
-        ).encode()  # fmt: skip
-        headers = {"Content-Type": "application/json", **signed_headers(h.WEBHOOK_SECRET, report)}
-        assert client.post("/api/v1/archestra/webhook", content=report, headers=headers).is_success
+        _report_executed(client, h, action["id"])
         cfg_exec = cfg.model_copy(update={"EXECUTOR_URL": slack_server.url})
         OutboxWorker(engine, cfg_exec).deliver_due()
         assert lost and len([p for p in slack_server.posts if "thread_ts" in p]) == 1
@@ -379,7 +361,7 @@ def test_a_refused_first_post_is_posted_on_the_retry(h, cfg, engine, slack_serve
         assert OutboxWorker(engine, cfg).deliver_due() == 1 and slack_server.posts == []
         _retry(engine, cfg)
     one = [f"costguard-action-{action['id']}"]
-    assert _buttons_for(slack_server.posts, action["id"]) == one
+    assert h.buttons_for(slack_server.posts, action["id"]) == one
     assert len(slack_server.history_reads) == 1  # looked, found nothing, posted
 
 
@@ -400,37 +382,28 @@ def test_without_a_readable_history_the_retry_posts_again_and_says_so(
     # "not json": a history answer slack-sdk cannot read at all (a proxy's error page).
     cfg = cfg.model_copy(update={"SLACK_CHANNEL": channel})
     slack_server.history_error = error
-    _lose_first_answer(monkeypatch)
+    h.lose_first_slack_answer(monkeypatch)
     with TestClient(create_app(cfg)) as client:
         action = h.new_action(client)
         OutboxWorker(engine, cfg).deliver_due()
         _retry(engine, cfg)
-    assert len(_buttons_for(slack_server.posts, action["id"])) == 2
+    assert len(h.buttons_for(slack_server.posts, action["id"])) == 2
     [warning] = [r for r in caplog.records if "cannot read" in r.getMessage()]
     assert warning.levelname == "WARNING"
     said = {"missing_scope": "Slack answered missing_scope"}
     assert said.get(error, "a response in a non-JSON format") in warning.getMessage()
 
 
-def _buttons_for(posts, action_id) -> list[str]:
-    return [
-        b["block_id"]
-        for p in posts
-        for b in p.get("blocks", [])
-        if b["type"] == "actions" and b["elements"][0]["value"] == str(action_id)
-    ]
-
-
 def test_a_channel_given_by_name_is_looked_up_by_its_id(h, cfg, engine, slack_server, monkeypatch):
     # SLACK_CHANNEL "#costguard" (the default): the history is read under the id
     # conversations.list gives for that name, and the earlier post is found there.
-    _lose_first_answer(monkeypatch)
+    h.lose_first_slack_answer(monkeypatch)
     with TestClient(create_app(cfg)) as client:
         action = h.new_action(client)
         OutboxWorker(engine, cfg).deliver_due()
         _retry(engine, cfg)
         [row] = client.get("/api/v1/outbox", headers=h.auth("viewer")).json()["data"]
-    assert len(_buttons_for(slack_server.posts, action["id"])) == 1
+    assert len(h.buttons_for(slack_server.posts, action["id"])) == 1
     assert [r["path"] for r in slack_server.history_reads] == [
         "/api/conversations.list",
         "/api/conversations.history",

@@ -405,22 +405,11 @@ def test_an_escalation_reply_whose_answer_was_lost_is_not_posted_again(
 ):
     # The reply went out but its answer was lost: the escalation row is retried, finds the
     # reply in the alert's thread by its key, and does not post it again.
-    from costguard_backend.notify import slack
-
     h.new_action(api, "bq-loop")
     worker = OutboxWorker(engine, cfg)
     assert worker.deliver_due() == 1
     _post(api, h, "bq-loop", **_critical(impact=5120.123456789))
-    send, lost = slack.send, []
-
-    def send_then_lose(token, base_url, message, timeout_s=10):
-        answer = send(token, base_url, message, timeout_s)
-        if not lost:
-            lost.append(message["text"])
-            raise TimeoutError("The read operation timed out")
-        return answer
-
-    monkeypatch.setattr(slack, "send", send_then_lose)
+    lost = h.lose_first_slack_answer(monkeypatch)
     assert worker.deliver_due() == 1 and len(lost) == 1
     [row] = _escalations(engine)
     assert row.status == "pending" and row.attempts == 1

@@ -142,16 +142,21 @@ def _post(
     return None
 
 
+#: Seconds before an outbox row's creation from which its messages are looked for (clock skew
+#: between the database and Slack).
+HISTORY_SKEW_S = 300.0
+
+
 def send_once(settings: Settings, driver: Outbox, message: dict[str, Any]) -> tuple[str, str]:
     """Post ``message`` (``slack.send``) unless an earlier attempt of ``driver``, the outbox row
     being delivered, already did: from its second attempt on, the channel history since the
     row was created is searched for the message's idempotency key (``slack.find_posted``). An
     earlier attempt may have posted and then not committed (its host died, the answer was
     lost, or the post outlasted its lease and the server ended its transaction). Where the
-    history cannot be read (no ``channels:history`` scope, or no ``channels:read`` to find the
-    id of a channel given by name) the message is posted again, logged at WARNING:
-    at-least-once, as before (so is any other failure to
-    read it: the post then finds out whether Slack is reachable). Returns ``(channel, ts)``."""
+    history cannot be read (no ``channels:history`` scope, no ``channels:read`` to find the id
+    of a channel given by name, or any other failure: whether Slack is reachable at all is the
+    post's to find out) the message is posted again, logged at WARNING: at-least-once, as
+    before. Returns ``(channel, ts)``."""
     token = settings.SLACK_BOT_TOKEN or ""
     if driver.attempts > 1:
         created = driver.created_at
@@ -166,7 +171,6 @@ def send_once(settings: Settings, driver: Outbox, message: dict[str, Any]) -> tu
                 settings.OUTBOX_HTTP_TIMEOUT_S,
             )
         except (SlackApiError, SlackClientError, OSError, LookupError, ValueError) as exc:
-            # Best effort: whether Slack is reachable at all is the post's to find out.
             why = (
                 f"Slack answered {exc.response.get('error')}"
                 if isinstance(exc, SlackApiError)
@@ -192,11 +196,6 @@ def send_once(settings: Settings, driver: Outbox, message: dict[str, Any]) -> tu
                 )
                 return found
     return slack.send(token, settings.SLACK_BASE_URL, message, settings.OUTBOX_HTTP_TIMEOUT_S)
-
-
-#: Seconds before an outbox row's creation from which its messages are looked for (clock skew
-#: between the database and Slack).
-HISTORY_SKEW_S = 300.0
 
 
 def _key(row: Outbox) -> str:
