@@ -145,8 +145,13 @@ def test_bad_policy_file_names_the_field(tmp_path, text, field):
 def test_app_refuses_to_start_on_a_bad_policy(settings, tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("high_risk_approvers: [")
-    with pytest.raises(PolicyFileError, match="not valid YAML"):
+    with pytest.raises(PolicyFileError) as err:
         create_app(settings.model_copy(update={"POLICY_FILE": str(path)}))
+    # One line with where the parser noticed it, as the monitors file's message.
+    assert str(err.value) == (
+        f"policy file {path}: not valid YAML: line 1, column 23: "
+        "expected the node content, but found '<stream end>'"
+    )
 
 
 def test_example_policy_is_valid():

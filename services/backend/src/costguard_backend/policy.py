@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from costguard_core.detection.monitors import yaml_problem
 from costguard_core.models import ActionType
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
@@ -75,7 +76,7 @@ def load_policy(path: str | Path | None) -> Policy:
     except OSError as exc:
         raise PolicyFileError(f"policy file {path}: cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise PolicyFileError(f"policy file {path}: not valid YAML: {exc}") from exc
+        raise PolicyFileError(f"policy file {path}: not valid YAML: {yaml_problem(exc)}") from exc
     try:
         return Policy.model_validate(raw or {})
     except ValidationError as exc:
