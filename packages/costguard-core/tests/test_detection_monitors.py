@@ -153,3 +153,44 @@ def test_leaf_percent_of_resource_finds_a_rise_small_for_its_service() -> None:
     assert 20 <= found[0].expected_cost <= 45  # the resource's own expected spend (USD/day)
     since = detect(frame, monitors=own, since=found[0].start)
     assert [a.model_dump() for a in since] == [a.model_dump() for a in found]
+
+
+def test_values_set_one_service_s_thresholds_and_its_leaves_take_them() -> None:
+    """``values`` under a ServiceName monitor: thresholds for that one service's monitor, which
+    its leaf monitors take too (the way to judge, say, Kubernetes namespaces more finely than
+    the rest). The fleet instance's +30 USD/day is ~1.4 % of its service and account: a 1 %
+    percent threshold for Amazon EC2 reports it; the same for Amazon RDS (present, unchanged)
+    does not. A ``since`` run gives the backtest's anomaly."""
+    frame = _fleet_with_a_rising_small_instance()
+
+    def document(values: dict) -> object:
+        specs = [{"dimension": "ServiceName", "values": values}, {"dimension": "SubAccountId"}]
+        return parse_monitors({"monitors": specs})
+
+    assert detect(frame, monitors=document({"Amazon RDS": {"min_impact_pct": 0.01}})) == []
+    finer = document({"Amazon EC2": {"min_impact_pct": 0.01, "severity_tiers_usd": {
+        "medium": 1, "high": 5, "critical": 10_000}}})  # fmt: skip
+    found = detect(frame, monitors=finer)
+    assert [((a.start - frames.START).days, a.scope) for a in found] == [
+        (90, {"ServiceName": "Amazon EC2", "SubAccountId": "prod"})
+    ]
+    assert found[0].root_causes[0].ResourceId == "i-small"
+    assert found[0].severity == "high"  # the service's own tiers, taken by its leaf
+    since = detect(frame, monitors=finer, since=found[0].start)
+    assert [a.model_dump() for a in since] == [a.model_dump() for a in found]
+
+
+def test_values_are_refused_for_total_and_name_their_field() -> None:
+    with pytest.raises(InputError, match=r"monitors\[0\]: Value error, values: total spend"):
+        parse_monitors({"monitors": [{"dimension": "total", "values": {"x": {}}}]})
+    bad = {"dimension": "ServiceName", "values": {"Amazon EC2": {"min_impact_pct": -1}}}
+    with pytest.raises(InputError, match=r"monitors\[0\]\.values\.Amazon EC2\.min_impact_pct"):
+        parse_monitors({"monitors": [bad]})
+    with pytest.raises(InputError, match=r"monitors\[0\]\.values\.Amazon EC2\.z_threshold"):
+        parse_monitors(
+            {
+                "monitors": [
+                    {"dimension": "ServiceName", "values": {"Amazon EC2": {"z_threshold": 3}}}
+                ]
+            }
+        )

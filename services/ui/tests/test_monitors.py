@@ -93,7 +93,12 @@ def test_admin_saves_a_changed_document(admin: BackendClient) -> None:
     assert document == before.document  # pre-filled with the stored document
     assert READ_ONLY not in texts(at.caption)
     document["monitors"] = [m for m in document["monitors"] if m["dimension"] != "RegionId"] + [
-        {"dimension": "RegionId", "min_impact_usd": 40, "combine": "or"}
+        {
+            "dimension": "RegionId",
+            "min_impact_usd": 40,
+            "combine": "or",
+            "values": {"eu-west-1": {"min_impact_pct": 0.05}},
+        }
     ]
     document["leaf_percent_of"] = "resource"
     assert document != before.document
@@ -109,6 +114,9 @@ def test_admin_saves_a_changed_document(admin: BackendClient) -> None:
     region = table(at)["RegionId"]
     assert (region["min_impact_usd"], region["combine"]) == ("40", "or")
     assert region["min_impact_pct"] == "0.25 (default)"
+    # A value with its own thresholds gets its row; what it leaves unset is its family's.
+    eu = table(at)["RegionId = eu-west-1"]
+    assert (eu["min_impact_pct"], eu["min_impact_usd"]) == ("0.05", "40 (RegionId)")
     markdown = texts(at.markdown)
     assert any(m.startswith("leaf_percent_of: **resource**") for m in markdown)
     assert any(m.startswith("Last changed by **admin** on ") for m in markdown)

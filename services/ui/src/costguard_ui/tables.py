@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import pandas as pd
 from costguard_core.detection.config import DetectorConfig
-from costguard_core.detection.monitors import MonitorsConfig
+from costguard_core.detection.monitors import MonitorsConfig, Thresholds
 from costguard_core.models import (
     ActionPublic,
     AnomalyPublic,
@@ -240,25 +240,40 @@ def tiers_text(tiers: dict[Severity, float]) -> str:
     return " / ".join(f"{name} {number(bound)}" for name, bound in tiers.items())
 
 
-def _set_or_default(value: T | None, default: T, fmt: Callable[[T], str]) -> str:
-    return fmt(value) if value is not None else f"{fmt(default)} (default)"
+def _set_or_default(
+    value: T | None, default: T, fmt: Callable[[T], str], mark: str = "default"
+) -> str:
+    return fmt(value) if value is not None else f"{fmt(default)} ({mark})"
 
 
 def monitors_frame(config: MonitorsConfig, defaults: DetectorConfig) -> pd.DataFrame:
-    """One row per monitor: dimension, min_impact_usd (USD), min_impact_pct (fraction of expected
-    spend), combine, severity_tiers_usd, all as text. A value the monitor leaves unset is the
-    detector's (``defaults``, normally ``DetectorConfig()``), marked ``(default)``."""
-    rows = [
-        {
-            "dimension": m.dimension,
-            "min_impact_usd": _set_or_default(m.min_impact_usd, defaults.min_impact_usd, number),
-            "min_impact_pct": _set_or_default(m.min_impact_pct, defaults.min_impact_pct, number),
-            "combine": _set_or_default(m.combine, defaults.combine, str),
+    """One row per monitor family, then one per value given its own thresholds (``values``;
+    dimension shown as ``ServiceName = Amazon EC2``): min_impact_usd (USD), min_impact_pct
+    (fraction of expected spend), combine, severity_tiers_usd, all as text. A value a family
+    leaves unset is the detector's (``defaults``, normally ``DetectorConfig()``), marked
+    ``(default)``; one a value leaves unset is its family's, marked with the family's dimension
+    (``0.25 (ServiceName)``)."""
+
+    def row(name: str, own: Thresholds, under: DetectorConfig, mark: str) -> dict[str, str]:
+        return {
+            "dimension": name,
+            "min_impact_usd": _set_or_default(
+                own.min_impact_usd, under.min_impact_usd, number, mark
+            ),
+            "min_impact_pct": _set_or_default(
+                own.min_impact_pct, under.min_impact_pct, number, mark
+            ),
+            "combine": _set_or_default(own.combine, under.combine, str, mark),
             "severity_tiers_usd": _set_or_default(
-                m.severity_tiers_usd, defaults.severity_tiers_usd, tiers_text
+                own.severity_tiers_usd, under.severity_tiers_usd, tiers_text, mark
             ),
         }
-        for m in config.monitors
-    ]
+
+    rows = []
+    for m in config.monitors:
+        rows.append(row(m.dimension, m, defaults, "default"))
+        family = m.config(defaults)
+        for value, own in (m.values or {}).items():
+            rows.append(row(f"{m.dimension} = {value}", own, family, m.dimension))
     columns = ["dimension", "min_impact_usd", "min_impact_pct", "combine", "severity_tiers_usd"]
     return pd.DataFrame(rows, columns=columns)

@@ -9,6 +9,8 @@ Document shape (``config/monitors.example.yaml``)::
         min_impact_usd: 50               # overrides DetectorConfig for these monitors only
         min_impact_pct: 0.2
         combine: or
+        values:                          # one ServiceName's own thresholds (and its leaves')
+          Azure Kubernetes Service: {min_impact_pct: 0.05}
       - dimension: Tags.team             # one monitor per value of the tag key "team"
         severity_tiers_usd: {medium: 200, high: 2000, critical: 20000}
     leaf_monitors: true                  # also watch every leaf alone (see detection/README.md)
@@ -27,7 +29,14 @@ from typing import Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from costguard_core.detection.config import DetectorConfig
 from costguard_core.errors import InputError
@@ -42,18 +51,36 @@ TAG_PREFIX = "Tags."
 LeafPercentOf = Literal["parent", "resource"]
 
 
-class MonitorSpec(BaseModel):
-    """One monitor family: total spend, or one series per value of ``dimension``."""
+class Thresholds(BaseModel):
+    """A monitor's thresholds and severity tiers; an unset one falls back (to the monitor
+    family's, then to ``DetectorConfig``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    dimension: str = Field(
-        description="total, ProviderName, ServiceName, SubAccountId, RegionId or Tags.<key>"
-    )
     min_impact_usd: float | None = Field(default=None, ge=0)
     min_impact_pct: float | None = Field(default=None, ge=0)
     combine: Literal["and", "or"] | None = None
     severity_tiers_usd: dict[Severity, float] | None = None
+
+    def set_fields(self) -> dict[str, Any]:
+        """The thresholds and tiers that are set."""
+        values = {k: getattr(self, k) for k in Thresholds.model_fields}
+        return {k: v for k, v in values.items() if v is not None}
+
+
+class MonitorSpec(Thresholds):
+    """One monitor family: total spend, or one series per value of ``dimension``, with the
+    family's thresholds and, under ``values``, thresholds for single values (a ServiceName's
+    also apply to the leaf monitors under it)."""
+
+    dimension: str = Field(
+        description="total, ProviderName, ServiceName, SubAccountId, RegionId or Tags.<key>"
+    )
+    values: dict[str, Thresholds] | None = Field(
+        default=None,
+        description="Thresholds of single monitors of this family, by value (e.g. one "
+        "ServiceName), over the family's; not for total.",
+    )
 
     @field_validator("dimension")
     @classmethod
@@ -64,9 +91,18 @@ class MonitorSpec(BaseModel):
             return value
         raise ValueError(f"must be total, {', '.join(DIMENSIONS)} or Tags.<key>, not {value!r}")
 
-    def config(self, base: DetectorConfig) -> DetectorConfig:
-        """``base`` with this monitor's thresholds and tiers (validated as DetectorConfig)."""
-        update = {k: v for k, v in self.model_dump(exclude={"dimension"}).items() if v is not None}
+    @model_validator(mode="after")
+    def _values_need_a_split(self) -> MonitorSpec:
+        if self.values and self.dimension == "total":
+            raise ValueError("values: total spend is one series; values are for a dimension")
+        return self
+
+    def config(self, base: DetectorConfig, value: str | None = None) -> DetectorConfig:
+        """``base`` with this family's thresholds and tiers, then those set for ``value`` under
+        ``values`` (validated as DetectorConfig)."""
+        update = self.set_fields()
+        if value is not None and self.values and value in self.values:
+            update |= self.values[value].set_fields()
         return DetectorConfig.model_validate(base.model_dump() | update) if update else base
 
 

@@ -34,16 +34,21 @@ def row_configs(
     z_scale: dict[tuple[tuple[str, str], ...], float],
 ) -> tuple[list[DetectorConfig], np.ndarray]:
     """Per monitor row: its config, and whether it is watched (total spend may be unwatched; a
-    leaf row takes its parent monitor's thresholds). ``z_scale`` maps a scope to the factor its
-    z bounds are multiplied by."""
-    own: dict[str | None, DetectorConfig] = {}
+    leaf row takes its parent monitor's thresholds, its service's ``values`` entry included).
+    ``z_scale`` maps a scope to the factor its z bounds are multiplied by."""
+    specs = {column: monitors.spec(column) for column in {m.column for m in prep.monitors}}
+    own: dict[tuple[str | None, str | None], DetectorConfig] = {}
     configs, enabled = [], []
     for row, mon in enumerate(prep.monitors):
-        column = prep.monitors[prep.leaf_parent[row]].column if mon.column == LEAF else mon.column
-        if column not in own:
-            spec = monitors.spec(column)
-            own[column] = spec.config(base) if spec else base
-        cfg = own[column]
+        # A leaf takes its ServiceName monitor's thresholds (that service's own, if set).
+        judged = prep.monitors[prep.leaf_parent[row]] if mon.column == LEAF else mon
+        spec = specs.get(judged.column)
+        # One config per family, and one per value that has its own (``values``).
+        value = str(judged.value) if spec and spec.values else None
+        key = (judged.column, value if spec and spec.values and value in spec.values else None)
+        if key not in own:
+            own[key] = spec.config(base, key[1]) if spec else base
+        cfg = own[key]
         factor = z_scale.get(scope_key(mon.scope), 1.0)
         if factor != 1.0:
             cfg = cfg.model_copy(
