@@ -64,8 +64,7 @@ class Thresholds(BaseModel):
 
     def set_fields(self) -> dict[str, Any]:
         """The thresholds and tiers that are set."""
-        values = {k: getattr(self, k) for k in Thresholds.model_fields}
-        return {k: v for k, v in values.items() if v is not None}
+        return self.model_dump(include=set(Thresholds.model_fields), exclude_none=True)
 
 
 class MonitorSpec(Thresholds):

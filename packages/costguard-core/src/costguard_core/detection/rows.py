@@ -44,8 +44,8 @@ def row_configs(
         judged = prep.monitors[prep.leaf_parent[row]] if mon.column == LEAF else mon
         spec = specs.get(judged.column)
         # One config per family, and one per value that has its own (``values``).
-        value = str(judged.value) if spec and spec.values else None
-        key = (judged.column, value if spec and spec.values and value in spec.values else None)
+        own_value = spec is not None and spec.values and str(judged.value) in spec.values
+        key = (judged.column, str(judged.value) if own_value else None)
         if key not in own:
             own[key] = spec.config(base, key[1]) if spec else base
         cfg = own[key]

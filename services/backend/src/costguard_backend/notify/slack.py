@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from slack_sdk import WebClient
@@ -219,20 +220,17 @@ def find_posted(
         "include_all_metadata": True,
         "limit": 200,
     }
-    for _ in range(HISTORY_PAGES):
-        if message.get("thread_ts"):
-            page = client.conversations_replies(ts=message["thread_ts"], **query)
-        else:
-            page = client.conversations_history(**query)
+    if message.get("thread_ts"):
+        pages = client.conversations_replies(ts=message["thread_ts"], **query)
+    else:
+        pages = client.conversations_history(**query)
+    # Iterating a SlackResponse follows its next_cursor (slack-sdk's pagination).
+    for page in islice(pages, HISTORY_PAGES):
         for posted in page.get("messages") or []:
             meta = posted.get("metadata") or {}
             payload = meta.get("event_payload") or {}
             if meta.get("event_type") == EVENT_TYPE and payload.get("idempotency_key") == key:
                 return str(channel), str(posted["ts"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not page.get("has_more") or not cursor:
-            return None
-        query["cursor"] = cursor
     return None
 
 
@@ -243,17 +241,15 @@ def channel_id(client: WebClient, channel: str) -> str:
     as ``conversations.list`` does (``missing_scope`` without ``channels:read``)."""
     if CONVERSATION_ID.fullmatch(channel):
         return channel
-    name, cursor = channel.removeprefix("#"), None
-    while True:
-        page = client.conversations_list(
-            types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
-        )
+    name = channel.removeprefix("#")
+    pages = client.conversations_list(
+        types="public_channel,private_channel", exclude_archived=True, limit=1000
+    )
+    for page in pages:  # every page (slack-sdk follows next_cursor)
         for conversation in page.get("channels") or []:
             if conversation.get("name") == name:
                 return str(conversation["id"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            raise LookupError(f"no Slack conversation named {channel!r}")
+    raise LookupError(f"no Slack conversation named {channel!r}")
 
 
 #: A Slack conversation id: public (C), private or multi-person (G), direct message (D).
