@@ -61,7 +61,7 @@ def test_example_file_loads() -> None:
         ({"monitors": [{"dimension": "total"}], "bogus": 1}, "bogus: Extra inputs"),
         (
             {"monitors": [{"dimension": "total"}], "leaf_percent_of": "service"},
-            "leaf_percent_of: Input should be 'parent' or 'resource'",
+            "leaf_percent_of: Input should be 'parent', 'resource' or 'lasting'",
         ),
     ],
 )
@@ -114,10 +114,12 @@ def test_per_monitor_thresholds_and_tiers() -> None:
     assert [a.scope for a in detect(frame, monitors=both)] == [{}]
 
 
-def _fleet_with_a_rising_small_instance(days: int = 110, rise_from: int = 90) -> object:
+def _fleet_with_a_rising_small_instance(
+    days: int = 110, rise_from: int = 90, rise_days: int | None = None, rise_usd: float = 30.0
+) -> object:
     """A prod EC2 fleet of 20 instances at ~100 USD/day and one at 40 USD/day whose spend
-    rises by 30 USD/day (+75 % of its own, ~1.4 % of its service and account) from
-    ``rise_from`` on."""
+    rises by ``rise_usd`` USD/day (30: +75 % of its own, ~1.4 % of its service and account)
+    from ``rise_from`` on, for ``rise_days`` days (None: to the end)."""
     import numpy as np
 
     rng = np.random.default_rng(11)
@@ -128,7 +130,8 @@ def _fleet_with_a_rising_small_instance(days: int = 110, rise_from: int = 90) ->
         for n in range(20):
             cost = 100.0 * cycle * (1 + rng.normal(0, 0.04))
             extra.append(frames.row(day, "AWS", "prod", "Amazon EC2", f"i-fleet-{n}", cost))
-        cost = 40.0 * cycle * (1 + rng.normal(0, 0.04)) + (30.0 if i >= rise_from else 0.0)
+        risen = i >= rise_from and (rise_days is None or i < rise_from + rise_days)
+        cost = 40.0 * cycle * (1 + rng.normal(0, 0.04)) + (rise_usd if risen else 0.0)
         extra.append(frames.row(day, "AWS", "prod", "Amazon EC2", "i-small", cost))
     return frames.make_frame(days, extra_rows=extra)
 
@@ -153,6 +156,31 @@ def test_leaf_percent_of_resource_finds_a_rise_small_for_its_service() -> None:
     assert 20 <= found[0].expected_cost <= 45  # the resource's own expected spend (USD/day)
     since = detect(frame, monitors=own, since=found[0].start)
     assert [a.model_dump() for a in since] == [a.model_dump() for a in found]
+
+
+def test_leaf_percent_of_lasting_judges_a_lasting_rise_against_the_resource() -> None:
+    """``leaf_percent_of: lasting``: a resource's rise that lasts (three days running, a drift,
+    a new resource) is judged against the resource's own expected spend, a one- or two-day
+    rise against its service and account. The fleet instance's lasting +30 USD/day (+75 % of
+    its own, ~1.4 % of its service) is reported as with ``resource``, by the third day; a
+    one-day +60 USD (+150 %, ~2.8 %) is reported with ``resource`` only. ``since`` runs give
+    the backtest's anomalies (the screen keeps what either reference could flag)."""
+    specs = [{"dimension": "ServiceName"}, {"dimension": "SubAccountId"}]
+    lasting = parse_monitors({"monitors": specs, "leaf_percent_of": "lasting"})
+    own = parse_monitors({"monitors": specs, "leaf_percent_of": "resource"})
+    parent = parse_monitors({"monitors": specs})
+    shift = _fleet_with_a_rising_small_instance()
+    found = detect(shift, monitors=lasting)
+    assert [a.scope for a in found] == [{"ServiceName": "Amazon EC2", "SubAccountId": "prod"}]
+    assert 90 <= (found[0].start - frames.START).days <= 92
+    assert found[0].root_causes[0].ResourceId == "i-small"
+    since = detect(shift, monitors=lasting, since=found[0].start)
+    assert [a.model_dump() for a in since] == [a.model_dump() for a in found]
+    blip = _fleet_with_a_rising_small_instance(rise_days=1, rise_usd=60.0)
+    assert [(a.start - frames.START).days for a in detect(blip, monitors=own)] == [90]
+    assert detect(blip, monitors=lasting) == []
+    assert detect(blip, monitors=parent) == []
+    assert detect(blip, monitors=lasting, since=frames.START + timedelta(days=85)) == []
 
 
 def test_values_set_one_service_s_thresholds_and_its_leaves_take_them() -> None:

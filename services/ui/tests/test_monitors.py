@@ -247,3 +247,13 @@ def test_save_over_another_admins_change_is_refused_then_reload_and_save(
     # The editor now holds the saved version's ETag: a further save goes through too.
     edit(at, both | {"leaf_monitors": not both["leaf_monitors"]})
     assert not at.error and admin.get_monitors().updated_at != stored.updated_at
+
+
+def test_every_leaf_percent_of_value_is_explained() -> None:
+    """The page explains whichever ``leaf_percent_of`` the stored document has."""
+    from typing import get_args
+
+    from costguard_core.detection.monitors import LeafPercentOf
+    from costguard_ui.views.monitors import LEAF_BASIS
+
+    assert set(LEAF_BASIS) == set(get_args(LeafPercentOf))

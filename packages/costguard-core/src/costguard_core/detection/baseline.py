@@ -399,6 +399,7 @@ def _evaluate_chunk(
     single_factor: np.ndarray | None,
     leaf: bool = False,
     missing: np.ndarray | None = None,
+    short_ref: np.ndarray | None = None,
 ) -> Evaluation:
     base = baseline(y, config, days)
     exp, scale = base.expected, base.scale
@@ -411,6 +412,8 @@ def _evaluate_chunk(
     w = config.drift_window_days
     # The percent threshold's reference: the series' own expected, or a parent's (leaf rows).
     pct_ref = exp if ref is None else np.where(np.isnan(ref), exp, ref)
+    # The one- and two-day rules' own reference, when they have one (``short_ref``).
+    short_pct_ref = pct_ref if short_ref is None else np.where(np.isnan(short_ref), exp, short_ref)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = excess / floored
         # A day making up for a clear shortfall just before it (a billing export's missing
@@ -418,7 +421,11 @@ def _evaluate_chunk(
         net = excess + catch_up_offset(y, excess, z, judged, config, missing)
         z_net = net / floored
         big = judged & (net > 0) & size_ok(net, pct_ref, config)
-        moderate = big & (z_net > config.z_threshold * TWO_DAY_FIRST)
+        # The one- and two-day rules: a short rise, material against ``short_ref`` when given.
+        short = big
+        if short_ref is not None:
+            short = judged & (net > 0) & size_ok(net, short_pct_ref, config)
+        moderate = short & (z_net > config.z_threshold * TWO_DAY_FIRST)
         # One day is enough when it passes the series' own tail bound; a day past the plain
         # bound only is confirmed by the day before it (a persisting rise, not one noisy draw).
         # The frame's pooled tail (``pooled.pooled_factor``) raises the single-day bound on
@@ -429,13 +436,13 @@ def _evaluate_chunk(
             fixed = config.single_day_z * single_factor
         else:
             fixed = config.single_day_z * single_factor[None, :]
-        single = np.fmax(tail_bound(z, config, big & (z_net > fixed)), fixed)
+        single = np.fmax(tail_bound(z, config, short & (z_net > fixed)), fixed)
         # A batch job's run is judged against its few past runs (``tails.on_level``): from n
         # exchangeable runs nothing distribution-free says one run is far out at the level a
         # single-day alarm needs (the newest is the largest with probability 1/(n + 1)), so a
         # run is never flagged on one day alone; a rise of the job shows on a second run day
         # or in the lasting monitors above it (round 5).
-        one_day = big & (z_net > single) & ~base.running
+        one_day = short & (z_net > single) & ~base.running
         # The day confirming yesterday's rise is judged against the runs before that rise
         # (``Baseline.confirming``; the same as ``expected`` on series that are not on/off).
         c_excess = y - base.confirming
@@ -449,7 +456,7 @@ def _evaluate_chunk(
         confirm = (
             judged
             & (c_excess > 0)
-            & size_ok(c_excess, pct_ref, config)
+            & size_ok(c_excess, short_pct_ref, config)
             & (innovation > config.z_threshold * TWO_DAY_SECOND)
         )
         flagged = one_day | (confirm & lagged_bool(moderate))
@@ -516,6 +523,7 @@ def evaluate(
     single_factor: np.ndarray | None = None,
     leaf: bool = False,
     missing: np.ndarray | None = None,
+    short_ref: np.ndarray | None = None,
 ) -> Evaluation:
     """Judge every day of every series; rows are processed in chunks to bound memory.
 
@@ -530,6 +538,11 @@ def evaluate(
     monitors (one resource each), which the three-day rule (``THREE_DAY``) applies to.
     ``missing`` (same shape, USD): what an export gap did not show (``exportgaps``), which the
     days after it are judged net of (``catch_up_offset``).
+    ``short_ref`` (same shape as ``y``, NaN = the row's own expected spend): the percent
+    reference of the one- and two-day rules only; ``ref`` then serves the rules that need a
+    lasting rise (three days, drift, new spend). Leaf rows under
+    ``MonitorsConfig.leaf_percent_of="lasting"``: a resource's short rise must be material to
+    its service and account, a lasting one to the resource itself.
     """
 
     def part(a: np.ndarray | None, i: int) -> np.ndarray | None:
@@ -550,6 +563,7 @@ def evaluate(
             factor_part(i),
             leaf,
             part(missing, i),
+            part(short_ref, i),
         )
         for i in range(0, len(y), CHUNK_ROWS)
     ]

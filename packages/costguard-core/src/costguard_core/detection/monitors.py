@@ -14,8 +14,9 @@ Document shape (``config/monitors.example.yaml``)::
       - dimension: Tags.team             # one monitor per value of the tag key "team"
         severity_tiers_usd: {medium: 200, high: 2000, critical: 20000}
     leaf_monitors: true                  # also watch every leaf alone (see detection/README.md)
-    leaf_percent_of: parent              # a leaf's percent threshold: of its parent (default)
-                                         # or of the resource's own expected spend ("resource")
+    leaf_percent_of: parent              # a leaf's percent threshold: of its parent (default),
+                                         # of the resource's own expected spend ("resource"),
+                                         # or by rise ("lasting": own for lasting rises)
 
 ``dimension`` is ``total``, ``ProviderName``, ``ServiceName``, ``SubAccountId``, ``RegionId`` or
 ``Tags.<key>``. Unset thresholds fall back to the ``DetectorConfig`` given to ``detect``.
@@ -48,7 +49,7 @@ TAG_PREFIX = "Tags."
 
 
 #: What a leaf monitor's percent threshold is a fraction of (``MonitorsConfig.leaf_percent_of``).
-LeafPercentOf = Literal["parent", "resource"]
+LeafPercentOf = Literal["parent", "resource", "lasting"]
 
 
 class Thresholds(BaseModel):
@@ -120,7 +121,11 @@ class MonitorsConfig(BaseModel):
         "and account it sits in (quiet on noisy small resources; a +60 USD/day rise on one of "
         "50 equal resources is 2 % of its service and waits for that service's own monitor). "
         "'resource': the resource's own expected spend, so a rise large for the resource alerts "
-        "once it also passes min_impact_usd (more alerts; bench/README.md, session 18).",
+        "once it also passes min_impact_usd (more alerts; bench/README.md, session 18). "
+        "'lasting': the resource's own for the rules that need a lasting rise (three days "
+        "running, a drift, a new resource) and the parent's for a one- or two-day rise, so a "
+        "resource's sustained rise alerts by its third day while its short blips must matter "
+        "to the service and account (bench/README.md, session 23).",
     )
 
     @field_validator("monitors")

@@ -155,7 +155,9 @@ def evaluate_rows(
 ) -> tuple[Evaluation, np.ndarray | None]:
     """Monitor rows first; leaf rows then use the smaller of their ServiceName and SubAccountId
     monitors' expected spend as the percent threshold's reference (``series._leaf_monitors``),
-    or with ``leaf_percent_of="resource"`` their own (``MonitorsConfig.leaf_percent_of``).
+    with ``leaf_percent_of="resource"`` their own, and with ``"lasting"`` their own for the
+    rules that need a lasting rise (three days, drift, new spend) and their parents' for the
+    one- and two-day rules (``MonitorsConfig.leaf_percent_of``).
     With ``from_day``, rows that cannot be flagged from that day on (``screen.candidates``, run
     once per set of size thresholds) are not judged. Returns the evaluation and the pooled tail
     factor: per day (``pooled.pooled_factor``), or per row and day when the frame holds several
@@ -177,7 +179,7 @@ def evaluate_rows(
                 from_day,
                 prep.leaf_account,
                 cell_plain,
-                own_reference=leaf_percent_of == "resource",
+                reference=leaf_percent_of,
             )
             keep[rows] = k[rows]
         keep[prep.leaf_parent[leaf & keep]] = True
@@ -208,12 +210,15 @@ def evaluate_rows(
             rows = np.flatnonzero(part)[rows]
             up = prep.leaf_parent[rows]
             ref, rep = (out.expected[up], replaced[rows]) if leaf[rows[0]] else (None, None)
-            if leaf_percent_of == "resource":
-                ref = None  # the leaf's own expected spend
-            elif ref is not None:
+            if ref is not None and leaf_percent_of != "resource":
                 ref = np.fmin(ref, _rows_or_nan(out.expected, prep.leaf_account[rows]))
                 if cell_judged is not None:
                     ref = np.fmin(ref, cell_judged[rows])
+            short_ref = None
+            if leaf_percent_of == "resource":
+                ref = None  # the leaf's own expected spend
+            elif leaf_percent_of == "lasting" and ref is not None:
+                ref, short_ref = None, ref  # own for lasting rises, the parents' for short ones
             row_factor = factor[rows] if factor is not None and factor.ndim == 2 else factor
             ev = evaluate(
                 prep.matrix[rows],
@@ -223,6 +228,7 @@ def evaluate_rows(
                 rep,
                 row_factor,
                 leaf=bool(leaf[rows[0]]),
+                short_ref=short_ref,
                 missing=None if prep.missing is None else prep.missing[rows],
             )
             for name in Evaluation.__dataclass_fields__:

@@ -22,6 +22,7 @@ from costguard_core.detection.baseline import (
     size_ok,
 )
 from costguard_core.detection.config import DetectorConfig
+from costguard_core.detection.monitors import LeafPercentOf
 from costguard_core.detection.tails import on_window_days
 from costguard_core.detection.windows import past_sum
 
@@ -46,21 +47,24 @@ def candidates(
     from_day: int,
     account: np.ndarray | None = None,
     cell: np.ndarray | None = None,
-    own_reference: bool = False,
+    reference: LeafPercentOf = "parent",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows that may be flagged on a day ≥ ``from_day`` (bool mask) and the plain expected.
 
     ``parent`` gives, per row, the row whose expected spend is its percent reference (-1: its
     own), as ``detect`` uses for leaf monitors; ``account`` (-1: none) a second such row, the
-    smaller of the two expected spends being the reference. ``own_reference``: every row's
-    reference is its own expected spend (``MonitorsConfig.leaf_percent_of="resource"``);
-    ``parent`` then only names the rows kept because a leaf under them is.
+    smaller of the two expected spends being the reference. ``reference``
+    (``MonitorsConfig.leaf_percent_of``): with ``"resource"`` every row's reference is its own
+    expected spend, and ``parent`` only names the rows kept because a leaf under them is; with
+    ``"lasting"`` a leaf's is the smaller of its own and its parents' (it is judged against
+    either, by rule), so the screen keeps whatever either could flag.
     """
     exp = plain_expected(y, config, days)
     with np.errstate(invalid="ignore"):
         zero = may_run_after_idle(y, on_window_days(config))
     ref = exp.copy()
-    child = np.flatnonzero(parent >= 0) if not own_reference else np.zeros(0, dtype=np.int64)
+    own = reference == "resource"
+    child = np.flatnonzero(parent >= 0) if not own else np.zeros(0, dtype=np.int64)
     up = parent[child]
     parent_ref = np.where(np.isnan(exp[up]), exp[child], exp[up])
     # A parent that may be on/off has another expected spend when judged; 0 (no percent test)
@@ -74,7 +78,7 @@ def candidates(
         parent_ref = np.fmin(parent_ref, acc_ref)
     if cell is not None:
         parent_ref = np.fmin(parent_ref, cell[child])
-    ref[child] = parent_ref
+    ref[child] = np.fmin(exp[child], parent_ref) if reference == "lasting" else parent_ref
     # Only days from from_day on are tested; the drift window reaches w - 1 days before them.
     w = config.drift_window_days
     c0 = max(0, from_day - w + 1)

@@ -19,6 +19,8 @@ from costguard_ui import backend, monitors, session, tables
 LEAF_BASIS = {
     "parent": "the smaller of its service's and its account's expected spend",
     "resource": "the resource's own expected spend",
+    "lasting": "the resource's own expected spend for a rise lasting three days, a drift or a "
+    "new resource, and the smaller of its service's and its account's for a one- or two-day rise",
 }
 
 
