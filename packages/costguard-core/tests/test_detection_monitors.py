@@ -137,15 +137,15 @@ def _fleet_with_a_rising_small_instance(
 
 
 def test_leaf_percent_of_resource_finds_a_rise_small_for_its_service() -> None:
-    """``leaf_percent_of``: the default judges a leaf's percent test against its service and
-    account (the rise is ~1.4 % of them: no anomaly, the product's quieter default); with
-    ``resource`` the rise is +75 % of the resource's own spend and is reported, under the
-    leaf's service and account, naming the instance. A ``since`` run from the start day gives
-    the same anomaly as the backtest (the screen uses the same reference)."""
+    """``leaf_percent_of``: ``parent`` judges a leaf's percent test against its service and
+    account (the rise is ~1.4 % of them: no anomaly); with ``resource`` the rise is +75 % of
+    the resource's own spend and is reported, under the leaf's service and account, naming the
+    instance. A ``since`` run from the start day gives the same anomaly as the backtest (the
+    screen uses the same reference)."""
     frame = _fleet_with_a_rising_small_instance()
     specs = [{"dimension": "ServiceName"}, {"dimension": "SubAccountId"}]
-    parent = parse_monitors({"monitors": specs})
-    assert parent.leaf_percent_of == "parent"
+    assert parse_monitors({"monitors": specs}).leaf_percent_of == "lasting"  # the default
+    parent = parse_monitors({"monitors": specs, "leaf_percent_of": "parent"})
     assert detect(frame, monitors=parent) == []
     own = parse_monitors({"monitors": specs, "leaf_percent_of": "resource"})
     found = detect(frame, monitors=own)
@@ -166,9 +166,9 @@ def test_leaf_percent_of_lasting_judges_a_lasting_rise_against_the_resource() ->
     one-day +60 USD (+150 %, ~2.8 %) is reported with ``resource`` only. ``since`` runs give
     the backtest's anomalies (the screen keeps what either reference could flag)."""
     specs = [{"dimension": "ServiceName"}, {"dimension": "SubAccountId"}]
-    lasting = parse_monitors({"monitors": specs, "leaf_percent_of": "lasting"})
+    lasting = parse_monitors({"monitors": specs})  # the default since session 23
     own = parse_monitors({"monitors": specs, "leaf_percent_of": "resource"})
-    parent = parse_monitors({"monitors": specs})
+    parent = parse_monitors({"monitors": specs, "leaf_percent_of": "parent"})
     shift = _fleet_with_a_rising_small_instance()
     found = detect(shift, monitors=lasting)
     assert [a.scope for a in found] == [{"ServiceName": "Amazon EC2", "SubAccountId": "prod"}]
@@ -188,12 +188,13 @@ def test_values_set_one_service_s_thresholds_and_its_leaves_take_them() -> None:
     its leaf monitors take too (the way to judge, say, Kubernetes namespaces more finely than
     the rest). The fleet instance's +30 USD/day is ~1.4 % of its service and account: a 1 %
     percent threshold for Amazon EC2 reports it; the same for Amazon RDS (present, unchanged)
-    does not. A ``since`` run gives the backtest's anomaly."""
+    does not (under ``leaf_percent_of: parent``: the default, ``lasting``, reports this lasting
+    rise by its third day anyway). A ``since`` run gives the backtest's anomaly."""
     frame = _fleet_with_a_rising_small_instance()
 
     def document(values: dict) -> object:
         specs = [{"dimension": "ServiceName", "values": values}, {"dimension": "SubAccountId"}]
-        return parse_monitors({"monitors": specs})
+        return parse_monitors({"monitors": specs, "leaf_percent_of": "parent"})
 
     assert detect(frame, monitors=document({"Amazon RDS": {"min_impact_pct": 0.01}})) == []
     finer = document({"Amazon EC2": {"min_impact_pct": 0.01, "severity_tiers_usd": {

@@ -14,6 +14,7 @@ import pytest
 from costguard_core.detection import DetectorConfig, churn, detect, detector, pooled
 from costguard_core.detection.attribution import leaf_excess, lingering_excess
 from costguard_core.detection.churn import replaced_spend
+from costguard_core.detection.monitors import DEFAULT_MONITORS, MonitorsConfig
 from costguard_core.detection.rows import evaluate_rows
 from costguard_core.detection.series import prepare
 
@@ -452,15 +453,29 @@ def test_a_drift_is_not_raised_again_while_the_monitors_learn_it(monkeypatch) ->
     (the pool no longer counts a drift's consecutive cells, ``pooled.POOLED_RUN_CUT``, so the
     service's own single-day bound is lower; the same day, impact and root cause). Since session
     19 the counterfactual re-raise comes on day 86, not 84: total spend's days persist while it
-    drifts, so its drift bound is widened by their autocorrelation (``lag1_autocorrelation``)."""
+    drifts, so its drift bound is widened by their autocorrelation (``lag1_autocorrelation``).
+    Since session 23 (``leaf_percent_of: lasting``, the default) the resource's own monitor
+    raises it on day 74 and nothing re-raises it even with the old memory; the memory is
+    checked where a service raises it (``parent``), as before."""
     bumps = {("i-web-1", d): 1.5 * 80 * min(1.0, (d - 69) / 14) for d in range(70, 120)}
     frame = frames.make_frame(120, bumps=bumps)
-    found = [(a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame)]
+    (lasting,) = detect(frame)
+    assert (lasting.start, lasting.root_causes[0].ResourceId) == (
+        frames.START + timedelta(days=74),
+        "i-web-1",
+    )
+    assert lasting.scope == {"ServiceName": "Amazon EC2", "SubAccountId": "prod"}
+    parent = MonitorsConfig(monitors=DEFAULT_MONITORS.monitors, leaf_percent_of="parent")
+    found = [
+        (a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame, monitors=parent)
+    ]
     service = {"ServiceName": "Amazon EC2"}
     assert found == [(frames.START + timedelta(days=75), service, "i-web-1")]
     # With the old memory (the cooldown alone) the same drift came back on total spend.
     monkeypatch.setattr(detector, "incident_memory_days", lambda config: config.cooldown_days)
-    again = [(a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame)]
+    again = [
+        (a.start, a.scope, a.root_causes[0].ResourceId) for a in detect(frame, monitors=parent)
+    ]
     assert again == found + [(frames.START + timedelta(days=86), {}, "i-web-1")]
 
 

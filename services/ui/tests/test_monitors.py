@@ -74,7 +74,7 @@ def test_viewer_sees_the_default_document_and_no_editor(
         "severity_tiers_usd": "medium 100 / high 1,000 / critical 10,000 (default)",
     }
     assert any(m.startswith("Leaf monitors: **on**") for m in markdown)
-    assert any(m.startswith("leaf_percent_of: **parent**") for m in markdown)
+    assert any(m.startswith("leaf_percent_of: **lasting**") for m in markdown)
     assert READ_ONLY in texts(at.caption)
     assert not at.text_area and SAVE not in [b.key for b in at.button]
 

@@ -466,7 +466,6 @@ def _evaluate_chunk(
         if leaf:
             up = judged & (excess > 0) & (z > config.z_threshold * THREE_DAY)
             three = big & up & lagged_bool(up) & lagged_bool(lagged_bool(up))
-            flagged |= three
         # Drift: the mean excess of the last w days, against the scale as it was before them
         # (so the drift's own days cannot inflate it), and big enough in USD/percent terms.
         # A drift is a sustained rise, not one large day (session 3): the mean counts the
@@ -491,6 +490,17 @@ def _evaluate_chunk(
             & size_ok(mean_excess, mean_exp, config)
             & (rising_days(w_excess, w) >= min(DRIFT_RISING_DAYS, w))
         )
+        if leaf and ref is None and (three.any() or drifting.any()):
+            # A resource judged against itself (``leaf_percent_of`` resource or lasting): a
+            # return to its usual level after a dip of a week or two (stopped, then restarted)
+            # is not a rise, though the 4-week weekday median still holds the dip. Its lasting
+            # rules' day must also pass the size test above the same weekday's median over
+            # twice as many weeks (session 23).
+            level = weekly_median(y, 2 * config.season_weeks)
+            above = size_ok(y - np.fmax(exp, level), pct_ref, config)
+            three &= above
+            drifting &= above
+        flagged |= three
     # New spend: a series that appeared after the data's first min_history_days days has no
     # baseline yet; its whole spend is excess, flagged once it has lasted two days.
     # A day flagged as confirming reports its excess over the runs before the rise.

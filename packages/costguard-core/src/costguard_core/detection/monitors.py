@@ -14,9 +14,9 @@ Document shape (``config/monitors.example.yaml``)::
       - dimension: Tags.team             # one monitor per value of the tag key "team"
         severity_tiers_usd: {medium: 200, high: 2000, critical: 20000}
     leaf_monitors: true                  # also watch every leaf alone (see detection/README.md)
-    leaf_percent_of: parent              # a leaf's percent threshold: of its parent (default),
-                                         # of the resource's own expected spend ("resource"),
-                                         # or by rise ("lasting": own for lasting rises)
+    leaf_percent_of: lasting             # a leaf's percent threshold: by rise (default: the
+                                         # resource's own for lasting rises, its parent's for
+                                         # one- or two-day ones), "parent" or "resource"
 
 ``dimension`` is ``total``, ``ProviderName``, ``ServiceName``, ``SubAccountId``, ``RegionId`` or
 ``Tags.<key>``. Unset thresholds fall back to the ``DetectorConfig`` given to ``detect``.
@@ -114,7 +114,7 @@ class MonitorsConfig(BaseModel):
     monitors: list[MonitorSpec] = Field(min_length=1)
     leaf_monitors: bool = True
     leaf_percent_of: LeafPercentOf = Field(
-        default="parent",
+        default="lasting",
         description="What a leaf monitor's percent threshold (its parent ServiceName monitor's "
         "min_impact_pct) is a fraction of. 'parent': the smaller of its ServiceName's and "
         "SubAccountId's expected spend, so a resource's rise must be material to the service "
@@ -122,10 +122,11 @@ class MonitorsConfig(BaseModel):
         "50 equal resources is 2 % of its service and waits for that service's own monitor). "
         "'resource': the resource's own expected spend, so a rise large for the resource alerts "
         "once it also passes min_impact_usd (more alerts; bench/README.md, session 18). "
-        "'lasting': the resource's own for the rules that need a lasting rise (three days "
-        "running, a drift, a new resource) and the parent's for a one- or two-day rise, so a "
-        "resource's sustained rise alerts by its third day while its short blips must matter "
-        "to the service and account (bench/README.md, session 23).",
+        "'lasting' (the default since session 23): the resource's own for the rules that need "
+        "a lasting rise (three days running, a drift, a new resource) and the parent's for a "
+        "one- or two-day rise, so a resource's sustained rise alerts by its third day while "
+        "its short blips must matter to the service and account (bench/README.md, session "
+        "23: fewer errors on every labelled family).",
     )
 
     @field_validator("monitors")

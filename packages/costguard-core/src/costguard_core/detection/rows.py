@@ -151,7 +151,7 @@ def evaluate_rows(
     prep: Prepared,
     configs: list[DetectorConfig],
     from_day: int | None = None,
-    leaf_percent_of: LeafPercentOf = "parent",
+    leaf_percent_of: LeafPercentOf = "lasting",
 ) -> tuple[Evaluation, np.ndarray | None]:
     """Monitor rows first; leaf rows then use the smaller of their ServiceName and SubAccountId
     monitors' expected spend as the percent threshold's reference (``series._leaf_monitors``),
