@@ -20,7 +20,7 @@ from generator import GenConfig
 #: The development configs (studied freely) and the holdouts (only their summary lines are
 #: read, in the run that reports them); ``run.py`` scores ``main`` and the holdouts.
 STUDY = ("main", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
-HOLDOUTS = tuple(f"holdout{n}" for n in ("", *range(2, 27)))
+HOLDOUTS = tuple(f"holdout{n}" for n in ("", *range(2, 28)))
 
 
 def main(seed: int, quick: bool) -> GenConfig:
@@ -1348,4 +1348,45 @@ def holdout26(seed: int, quick: bool) -> GenConfig:
         monitor_fraction=(0.25, 1.0),
         min_excess_usd=(32.0, 145.0),
         gap_days=23,
+    )
+
+
+def holdout27(seed: int, quick: bool) -> GenConfig:
+    """Written at the end of session 23, after its kept change (``leaf_percent_of: lasting``):
+    fresh data for the next judgement. Only its summary line is read, once before and once
+    after: t(3.6) noise with cv 0.04–0.25, tenants of 8–60 leaves (median e^3.7 ≈ 40 USD) in
+    two to four accounts, a spring start, 320 days, shallow to deep dev weekends, fees in half
+    the tenants, batch jobs on one leaf in five, month-end processing on a few leaves, dominant
+    leaves in one tenant in five, a shift- and loop-leaning mix, 19 days apart."""
+    return GenConfig(
+        name="holdout27",
+        seed=seed + 272_727_271,
+        tenants=10 if quick else 30,
+        days=320,
+        start=date(2023, 3, 13),
+        leaves=(8, 60),
+        accounts=(2, 4),
+        leaf_log_mean=3.7,
+        leaf_log_sigma=1.3,
+        cv=(0.04, 0.25),
+        t_df=3.6,
+        dev_weekend=(0.05, 0.8),
+        prod_weekend=(0.75, 1.05),
+        growth_per_year=(-0.2, 0.9),
+        p_fee_tenant=0.5,
+        fee_multiple=(3.0, 20.0),
+        p_batch_leaf=0.2,
+        batch_p_day=(0.2, 0.75),
+        batch_weekday=(0.5, 1.5),
+        p_month_end_leaf=0.06,
+        month_end_multiple=(1.2, 2.5),
+        p_dominant_tenant=0.2,
+        dominant_multiple=(4.0, 18.0),
+        credits_per_tenant=(0, 5),
+        incidents=(2, 6),
+        mix={"spike": 0.2, "shift": 0.24, "drift": 0.16, "new": 0.16, "weekend_loop": 0.24},
+        leaf_multiple=(0.9, 3.4),
+        monitor_fraction=(0.22, 1.0),
+        min_excess_usd=(28.0, 150.0),
+        gap_days=19,
     )

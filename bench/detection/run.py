@@ -3,7 +3,7 @@
     .venv/bin/python bench/detection/run.py [--quick] [--seed N] [--no-prophet] [--no-scale]
         [--only NAME]
 
-For each config (``main``, ``holdout`` .. ``holdout26``; see configs.py) it generates
+For each config (``main``, ``holdout`` .. ``holdout27``; see configs.py) it generates
 the tenants, runs CostGuard's ``detect`` per tenant and every baseline on the same tenants, scores
 them with the same event-matching rule (scoring.py) and prints one table. Prophet is slow, so it
 runs on a sample of tenants; CostGuard is scored on that same sample on the line beside it, and
