@@ -72,16 +72,6 @@ def _row(engine: sa.Engine, **where: str) -> Outbox:
         return session.exec(select(Outbox).filter_by(**where)).one()
 
 
-def _buttons_for(posts: list[dict[str, Any]], action_id: int) -> list[str]:
-    """The block ids of every Approve/Reject pair posted for ``action_id``."""
-    return [
-        b["block_id"]
-        for p in posts
-        for b in p.get("blocks", [])
-        if b["type"] == "actions" and b["elements"][0]["value"] == str(action_id)
-    ]
-
-
 def _lock_waits(engine: sa.Engine) -> int:
     query = sa.text(
         "SELECT count(*) FROM pg_stat_activity"
@@ -219,15 +209,15 @@ def test_a_request_is_posted_once_when_its_digest_and_escalation_race(
             second.join(30)
     assert not first.is_alive() and not second.is_alive() and errors == []
 
-    assert len(_buttons_for(slack_server.posts, action)) == 1  # one request, one set of buttons
-    assert len(_buttons_for(slack_server.posts, other)) == 1
+    assert len(h.buttons_for(slack_server.posts, action)) == 1  # one request, one set of buttons
+    assert len(h.buttons_for(slack_server.posts, other)) == 1
     request = _row(engine, idempotency_key=f"approval-requested-{action}")
     assert _row(engine, kind="anomaly_escalated").status == "delivered"
     assert state == "blocked"  # the second worker waited for the held one's commit
     if held == "digest":
         # The digest went first: the escalation replies in its thread.
         digest, reply = slack_server.posts
-        assert _buttons_for([digest], action) == [f"costguard-digest-{action}"]
+        assert h.buttons_for([digest], action) == [f"costguard-digest-{action}"]
         assert reply["thread_ts"] == "1700000000.000001" and reply["text"].startswith(
             "Severity raised low → critical"
         )
@@ -235,8 +225,8 @@ def test_a_request_is_posted_once_when_its_digest_and_escalation_race(
     else:
         # The alert went first: the digest lists the other request only.
         alert, digest = slack_server.posts
-        assert _buttons_for([alert], action) == [f"costguard-action-{action}"]
-        assert _buttons_for([digest], other) == [f"costguard-digest-{other}"]
+        assert h.buttons_for([alert], action) == [f"costguard-action-{action}"]
+        assert h.buttons_for([digest], other) == [f"costguard-digest-{other}"]
         assert request.last_error == "posted on escalation to critical"
 
 
@@ -274,7 +264,7 @@ def test_a_lock_wait_gives_up_after_one_lease(
     later = datetime.now(UTC) + timedelta(seconds=5)
     assert OutboxWorker(engine, cfg).deliver_due(now=later) == 1
     digest, reply = slack_server.posts
-    assert _buttons_for(slack_server.posts, action) == [f"costguard-digest-{action}"]
+    assert h.buttons_for(slack_server.posts, action) == [f"costguard-digest-{action}"]
     assert reply["text"].startswith("Severity raised low → critical")
 
 
@@ -311,10 +301,10 @@ def test_a_request_delivered_while_its_digest_is_sent_is_posted_once(
             second.join(30)
     assert not first.is_alive() and not second.is_alive() and errors == []
 
-    assert _buttons_for(slack_server.posts, listed) == [f"costguard-digest-{listed}"]
-    assert len(_buttons_for(slack_server.posts, late)) == 1  # not lost, not posted twice
+    assert h.buttons_for(slack_server.posts, listed) == [f"costguard-digest-{listed}"]
+    assert len(h.buttons_for(slack_server.posts, late)) == 1  # not lost, not posted twice
     digest, alert = slack_server.posts
-    assert _buttons_for([alert], late) == [f"costguard-action-{late}"]
+    assert h.buttons_for([alert], late) == [f"costguard-action-{late}"]
     request = _row(engine, idempotency_key=f"approval-requested-{late}")
     assert request.status == "delivered" and request.last_error is None
     assert request.payload["slack"]["ts"] == "1700000000.000002"  # its thread: the alert's
@@ -351,7 +341,7 @@ def test_a_digest_whose_sender_died_is_retried_after_one_lease(
     assert gave_up and errors == []
     [warning] = [r for r in caplog.records if r.name == "costguard_backend.outbox"]
     assert warning.levelname == "WARNING" and "retried after its lease" in warning.getMessage()
-    assert _buttons_for(slack_server.posts, action) == [f"costguard-digest-{action}"]
+    assert h.buttons_for(slack_server.posts, action) == [f"costguard-digest-{action}"]
 
 
 @pytest.mark.parametrize("severity", ["low", "high"])
@@ -408,7 +398,7 @@ def test_a_request_raised_to_critical_during_its_first_delivery_is_told(
         assert reply["thread_ts"] == "1700000000.000001"
         assert reply["text"].startswith("Severity raised high → critical")
         assert request.last_error is None
-    assert _buttons_for(slack_server.posts, action) == [f"costguard-action-{action}"]
+    assert h.buttons_for(slack_server.posts, action) == [f"costguard-action-{action}"]
     assert state == "blocked"  # the escalation waited for the request's commit
 
 
@@ -440,8 +430,8 @@ def test_a_claim_of_a_row_locked_by_a_dead_worker_gives_up_after_one_lease(
         dead.close()
         worker.join(30)
     assert gave_up and errors == [] and results == [1]  # the other row was attempted
-    assert _buttons_for(slack_server.posts, free) == [f"costguard-action-{free}"]
-    assert _buttons_for(slack_server.posts, stuck) == []
+    assert h.buttons_for(slack_server.posts, free) == [f"costguard-action-{free}"]
+    assert h.buttons_for(slack_server.posts, stuck) == []
     row = _row(engine, idempotency_key=f"approval-requested-{stuck}")
     assert row.status == "pending" and row.attempts == 0  # not claimed
     [warning] = [r for r in caplog.records if r.name == "costguard_backend.outbox"]
@@ -449,7 +439,7 @@ def test_a_claim_of_a_row_locked_by_a_dead_worker_gives_up_after_one_lease(
 
     assert OutboxWorker(engine, cfg).deliver_due() == 1  # the lock is gone
     assert OutboxWorker(engine, cfg).deliver_due() == 0
-    assert _buttons_for(slack_server.posts, stuck) == [f"costguard-action-{stuck}"]
+    assert h.buttons_for(slack_server.posts, stuck) == [f"costguard-action-{stuck}"]
     assert _row(engine, idempotency_key=f"approval-requested-{stuck}").status == "delivered"
 
 
@@ -501,8 +491,8 @@ def test_two_first_requests_of_a_day_delivered_at_once_share_one_digest(
     _digest_comes_due(engine)
     assert OutboxWorker(engine, cfg).deliver_due() == 1
     [posted] = slack_server.posts  # one digest listing both requests once
-    assert _buttons_for([posted], one) == [f"costguard-digest-{one}"]
-    assert _buttons_for([posted], two) == [f"costguard-digest-{two}"]
+    assert h.buttons_for([posted], one) == [f"costguard-digest-{one}"]
+    assert h.buttons_for([posted], two) == [f"costguard-digest-{two}"]
     assert _row(engine, kind="slack_digest").status == "delivered"
 
 
@@ -566,7 +556,7 @@ def test_rows_locked_by_a_worker_whose_host_died_are_free_after_one_lease(
     try:
         assert OutboxWorker(engine, cfg).deliver_due() == 1  # claimed: no lock wait gave up
         assert [r for r in caplog.records if r.name == "costguard_backend.outbox"] == []
-        assert _buttons_for(slack_server.posts, stuck) == [f"costguard-action-{stuck}"]
+        assert h.buttons_for(slack_server.posts, stuck) == [f"costguard-action-{stuck}"]
         assert _row(engine, idempotency_key=f"approval-requested-{stuck}").status == "delivered"
         with pytest.raises(sa.exc.DBAPIError, match="idle-in-transaction timeout"):
             dead.execute(sa.text("SELECT 1"))  # the server ended the dead worker's session
@@ -599,11 +589,11 @@ def test_a_post_slower_than_the_lease_ends_its_row_attempt_only(
         release.set()
         worker.join(30)
     assert errors == [] and results == [2]  # the round went on to the second row
-    assert _buttons_for(slack_server.posts, free) == [f"costguard-action-{free}"]
+    assert h.buttons_for(slack_server.posts, free) == [f"costguard-action-{free}"]
     [warning] = [r for r in caplog.records if r.name == "costguard_backend.outbox"]
     assert warning.levelname == "WARNING" and "idle for one lease" in warning.getMessage()
     assert _row(engine, idempotency_key=f"approval-requested-{slow}").status == "pending"
     later = datetime.now(UTC) + timedelta(seconds=5)
     assert OutboxWorker(engine, cfg).deliver_due(now=later) == 1
     assert _row(engine, idempotency_key=f"approval-requested-{slow}").status == "delivered"
-    assert _buttons_for(slack_server.posts, slow) == [f"costguard-action-{slow}"]
+    assert h.buttons_for(slack_server.posts, slow) == [f"costguard-action-{slow}"]
