@@ -490,16 +490,18 @@ def _evaluate_chunk(
             & size_ok(mean_excess, mean_exp, config)
             & (rising_days(w_excess, w) >= min(DRIFT_RISING_DAYS, w))
         )
-        if leaf and ref is None and (three.any() or drifting.any()):
+        own_rows = leaf and ref is None
+        lasting = np.flatnonzero((three | drifting).any(axis=1) & own_rows)
+        if len(lasting):
             # A resource judged against itself (``leaf_percent_of`` resource or lasting): a
             # return to its usual level after a dip of a week or two (stopped, then restarted)
             # is not a rise, though the 4-week weekday median still holds the dip. Its lasting
             # rules' day must also pass the size test above the same weekday's median over
-            # twice as many weeks (session 23).
-            level = weekly_median(y, 2 * config.season_weeks)
-            above = size_ok(y - np.fmax(exp, level), pct_ref, config)
-            three &= above
-            drifting &= above
+            # twice as many weeks (session 23). Only the rows those rules flag are read.
+            level = weekly_median(y[lasting], 2 * config.season_weeks)
+            above = size_ok(y[lasting] - np.fmax(exp[lasting], level), pct_ref[lasting], config)
+            three[lasting] &= above
+            drifting[lasting] &= above
         flagged |= three
     # New spend: a series that appeared after the data's first min_history_days days has no
     # baseline yet; its whole spend is excess, flagged once it has lasted two days.
